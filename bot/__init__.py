@@ -1,0 +1,1 @@
+"""Configuration, application assembly, channel adapters and the command line."""

@@ -1,0 +1,62 @@
+"""The `tiendo` command line: exit 0 ok, 1 user error (a message, no traceback), 2 usage."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import inspect
+import logging
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+import bot.commands
+from bot.config import ConfigError, load_settings
+from storage.db import DatabaseUnavailable
+
+
+class UserError(Exception):
+    """Something the user can fix; its message is printed as is."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tiendo",
+        description="tiendo — theo dõi tiến độ kế hoạch hành động qua Telegram và Zalo.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module_info in sorted(pkgutil.iter_modules(bot.commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"bot.commands.{module_info.name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        logging.basicConfig(
+            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        result = args.func(args, settings)
+        if inspect.isawaitable(result):
+            result = asyncio.run(result)
+        return int(result or 0)
+    except ConfigError as exc:
+        print(f"Lỗi cấu hình: {exc}", file=sys.stderr)
+        return 1
+    except DatabaseUnavailable as exc:
+        url, reason = exc.args
+        print(f"Không kết nối được cơ sở dữ liệu {url}: {reason}", file=sys.stderr)
+        return 1
+    except UserError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Channel-neutral dialogs and commands: events in, replies out."""

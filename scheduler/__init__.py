@@ -1,0 +1,1 @@
+"""Reminders, digests and the outbox dispatcher."""

@@ -1,0 +1,1 @@
+"""Persistence: models, sessions, repositories, migrations, plan import and export."""
