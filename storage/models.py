@@ -301,7 +301,11 @@ class Conversation(Base):
 
 
 class ProcessedUpdate(Base):
-    """An incoming update already handled, so a redelivery has its effect once."""
+    """An incoming update already handled, so a redelivery has its effect once.
+
+    The replies are kept until the adapter says they were delivered: a process killed between
+    committing the step and sending its answer sends that answer on redelivery, and only then.
+    """
 
     __tablename__ = "processed_updates"
     __table_args__ = (UniqueConstraint("channel", "update_key"),)
@@ -310,6 +314,8 @@ class ProcessedUpdate(Base):
     channel: Mapped[str] = mapped_column(String(20))
     update_key: Mapped[str] = mapped_column(String(120))
     handled_at: Mapped[datetime] = _now_column()
+    replies: Mapped[list[Any] | None] = mapped_column(JSON)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class InboxEvent(Base):

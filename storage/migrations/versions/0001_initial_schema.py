@@ -1,8 +1,8 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
-Create Date: 2026-11-25 06:51:05.079156
+Revises:
+Create Date: 2026-11-25 06:57:47.180187
 """
 
 from collections.abc import Sequence
@@ -101,6 +101,8 @@ def upgrade() -> None:
     sa.Column('channel', sa.String(length=20), nullable=False),
     sa.Column('update_key', sa.String(length=120), nullable=False),
     sa.Column('handled_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('replies', sa.JSON(), nullable=True),
+    sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_processed_updates')),
     sa.UniqueConstraint('channel', 'update_key', name=op.f('uq_processed_updates_channel'))
     )
