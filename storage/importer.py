@@ -1,0 +1,245 @@
+"""Importing a plan appendix into the database: all or nothing, updating tasks by code.
+
+Every problem of the file is collected (row, column, value, reason) before anything is written;
+a file with any problem stores nothing. A re-import of the same file writes nothing at all; a
+changed file updates tasks by code with one audit row per change, and tasks that disappeared are
+marked inactive and reported, never deleted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.appendix import COLUMN_NAMES, ParsedPlan, ParsedTask, Problem, parse_plan
+from storage.deadlines import DeadlineError, parse_deadline
+from storage.models import AuditLog, Task, TaskGroup, TaskUnit
+from storage.units import UnitIndex, seed_units
+
+Progress = Callable[[int, int], None]
+PROGRESS_EVERY = 500
+# Fields compared between the file and the database; a difference is an audited update.
+AUDITED = ("group_id", "number", "title", "lead_unit_id", "deadline_text", "due_date", "ongoing",
+           "expected_output", "budget", "notes", "active", "units")
+
+
+class ImportProblems(Exception):
+    """The file has rows that cannot be imported; nothing was stored."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} problems")
+        self.problems = problems
+
+
+@dataclass
+class ImportResult:
+    groups: int = 0
+    tasks: int = 0
+    created: list[str] = field(default_factory=list)
+    updated: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    unchanged: int = 0
+    disappeared: list[str] = field(default_factory=list)
+    ongoing: int = 0
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.disappeared)
+
+
+@dataclass
+class _Row:
+    """A task of the file with its units and deadline resolved."""
+
+    task: ParsedTask
+    values: dict[str, Any]
+
+
+async def import_plan(
+    sessions: async_sessionmaker[AsyncSession],
+    path: Path,
+    *,
+    sheet: str | None = None,
+    dry_run: bool = False,
+    actor: str = "cli",
+    progress: Progress | None = None,
+    max_bytes: int = 20 * 1024 * 1024,
+    max_rows: int = 20_000,
+) -> ImportResult:
+    """Import the appendix at `path`; raises BadWorkbook or ImportProblems and then stores nothing."""
+    plan = await asyncio.to_thread(parse_plan, path, sheet=sheet, max_bytes=max_bytes,
+                                   max_rows=max_rows)
+    async with sessions() as session:
+        try:
+            await seed_units(session)
+            rows = _resolve(plan, await UnitIndex.load(session))
+            result = await _apply(session, plan, rows, actor, progress)
+            result.dry_run = dry_run
+            if dry_run:
+                await session.rollback()
+            else:
+                await session.commit()
+            return result
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+def _resolve(plan: ParsedPlan, index: UnitIndex) -> list[_Row]:
+    problems = list(plan.problems)
+    rows: list[_Row] = []
+    seen: dict[str, int] = {}
+    for task in plan.tasks:
+        before = len(problems)
+        if task.code in seen:
+            problems.append(Problem(task.row, COLUMN_NAMES["stt"], task.number,
+                                    f"trùng mã nhiệm vụ {task.code} (đã có ở dòng {seen[task.code]})"))
+        seen.setdefault(task.code, task.row)
+        if not task.title:
+            problems.append(Problem(task.row, COLUMN_NAMES["title"], "", "thiếu nội dung nhiệm vụ"))
+        leads = _units(task.lead, "lead", task.row, index, problems)
+        coops = _units(task.coop, "coop", task.row, index, problems)
+        if not task.lead:
+            problems.append(Problem(task.row, COLUMN_NAMES["lead"], "", "thiếu cơ quan chủ trì"))
+        try:
+            deadline = parse_deadline(task.deadline)
+        except DeadlineError as exc:
+            problems.append(Problem(task.row, COLUMN_NAMES["deadline"], _shown(task.deadline), str(exc)))
+            continue
+        if len(problems) == before and leads:
+            rows.append(_Row(task, _values(task, leads, coops, deadline.due_date, deadline.ongoing,
+                                           deadline.text)))
+    if problems:
+        raise ImportProblems(sorted(problems, key=lambda p: p.row))
+    return rows
+
+
+def _units(cell: str, role: str, row: int, index: UnitIndex, problems: list[Problem]) -> list[int]:
+    if not cell:
+        return []
+    match = index.match_cell(cell)
+    for piece in match.unknown:
+        closest = index.closest(piece)
+        hint = f"; gần giống: {', '.join(closest)}" if closest else ""
+        problems.append(Problem(
+            row, COLUMN_NAMES[role], piece,
+            f"không nhận ra đơn vị{hint}. Nếu đây là đơn vị mới, thêm bằng: tiendo units add \"{piece}\"",
+        ))
+    return [unit.id for unit in match.units]
+
+
+def _values(task: ParsedTask, leads: list[int], coops: list[int], due: date | None,
+            ongoing: bool, text: str) -> dict[str, Any]:
+    units = [(unit_id, "lead") for unit_id in leads]
+    units += [(unit_id, "cooperating") for unit_id in coops if unit_id not in leads]
+    return {
+        "number": task.number, "title": task.title, "lead_unit_id": leads[0],
+        "deadline_text": text, "due_date": due, "ongoing": ongoing,
+        "expected_output": task.output, "budget": task.budget, "notes": task.notes,
+        "active": True, "units": units,
+    }
+
+
+def _shown(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+async def _apply(session: AsyncSession, plan: ParsedPlan, rows: list[_Row], actor: str,
+                 progress: Progress | None) -> ImportResult:
+    now = datetime.now(UTC)
+    result = ImportResult(groups=len(plan.groups), tasks=len(rows))
+    groups = await _upsert_groups(session, plan, actor, now)
+    existing = {t.code: t for t in (await session.scalars(select(Task))).all()}
+    for done, row in enumerate(rows, start=1):
+        row.values["group_id"] = groups[row.task.group_number].id
+        task = existing.get(row.task.code)
+        if task is None:
+            _create(session, row, now, actor)
+            result.created.append(row.task.code)
+        else:
+            changes = _update(task, row, now)
+            if changes:
+                result.updated[task.code] = changes
+                session.add(_audit(now, actor, "task.updated", task.code, changes))
+            else:
+                result.unchanged += 1
+        if progress and (done % PROGRESS_EVERY == 0 or done == len(rows)):
+            progress(done, len(rows))
+    in_file = {row.task.code for row in rows}
+    for code, task in existing.items():
+        if task.active and code not in in_file:
+            task.active, task.updated_at = False, now
+            result.disappeared.append(code)
+            session.add(_audit(now, actor, "task.missing_from_import", code, {}))
+    result.ongoing = sum(1 for row in rows if row.values["ongoing"])
+    await session.flush()
+    return result
+
+
+async def _upsert_groups(session: AsyncSession, plan: ParsedPlan, actor: str,
+                         now: datetime) -> dict[int, TaskGroup]:
+    groups = {g.number: g for g in (await session.scalars(select(TaskGroup))).all()}
+    for parsed in plan.groups:
+        group = groups.get(parsed.number)
+        if group is None:
+            group = TaskGroup(number=parsed.number, roman=parsed.roman, name=parsed.name)
+            session.add(group)
+            groups[parsed.number] = group
+            session.add(_audit(now, actor, "group.created", parsed.roman, {"name": parsed.name}))
+        elif group.name != parsed.name and parsed.name:
+            session.add(_audit(now, actor, "group.updated", parsed.roman,
+                               {"name": [group.name, parsed.name]}))
+            group.name = parsed.name
+    await session.flush()
+    return groups
+
+
+def _create(session: AsyncSession, row: _Row, now: datetime, actor: str) -> None:
+    values = dict(row.values)
+    units = values.pop("units")
+    task = Task(code=row.task.code, position=row.task.position, created_at=now, updated_at=now,
+                **values)
+    task.units = [TaskUnit(unit_id=u, role=r, position=i) for i, (u, r) in enumerate(units)]
+    session.add(task)
+    session.add(_audit(now, actor, "task.created", row.task.code, {"title": row.task.title}))
+
+
+def _update(task: Task, row: _Row, now: datetime) -> dict[str, list[Any]]:
+    changes: dict[str, list[Any]] = {}
+    current_units = [(tu.unit_id, tu.role) for tu in task.units]
+    for name in AUDITED:
+        old = current_units if name == "units" else getattr(task, name)
+        new = row.values[name]
+        if old != new:
+            changes[name] = [_plain(old), _plain(new)]
+    task.position = row.task.position
+    if not changes:
+        return changes
+    for name, value in row.values.items():
+        if name != "units":
+            setattr(task, name, value)
+    if "units" in changes:
+        task.units = [TaskUnit(unit_id=u, role=r, position=i)
+                      for i, (u, r) in enumerate(row.values["units"])]
+    task.updated_at = now
+    return changes
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [list(item) if isinstance(item, tuple) else item for item in value]
+    return value
+
+
+def _audit(now: datetime, actor: str, action: str, code: str, details: dict[str, Any]) -> AuditLog:
+    return AuditLog(at=now, actor=actor, action=action, entity="task" if action.startswith("task")
+                    else "group", entity_id=code, details=details)
