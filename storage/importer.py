@@ -165,6 +165,8 @@ async def _apply(session: AsyncSession, plan: ParsedPlan, rows: list[_Row], acto
             result.created.append(row.task.code)
         else:
             changes = _update(task, row, now)
+            if "units" in changes:
+                await _replace_units(session, task, row.values["units"])
             if changes:
                 result.updated[task.code] = changes
                 session.add(_audit(now, actor, "task.updated", task.code, changes))
@@ -225,11 +227,16 @@ def _update(task: Task, row: _Row, now: datetime) -> dict[str, list[Any]]:
     for name, value in row.values.items():
         if name != "units":
             setattr(task, name, value)
-    if "units" in changes:
-        task.units = [TaskUnit(unit_id=u, role=r, position=i)
-                      for i, (u, r) in enumerate(row.values["units"])]
     task.updated_at = now
     return changes
+
+
+async def _replace_units(session: AsyncSession, task: Task, units: list[tuple[int, str]]) -> None:
+    # The old rows are deleted first: a flush would otherwise insert before deleting and
+    # trip the (task, unit, role) uniqueness.
+    task.units.clear()
+    await session.flush()
+    task.units = [TaskUnit(unit_id=u, role=r, position=i) for i, (u, r) in enumerate(units)]
 
 
 def _plain(value: Any) -> Any:
