@@ -40,6 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(
             level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+        # Alembic narrates every migration check at INFO; only its warnings matter to a user.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
         result = args.func(args, settings)
         if inspect.isawaitable(result):
             result = asyncio.run(result)
