@@ -13,11 +13,10 @@ from collections.abc import Sequence
 
 import bot.commands
 from bot.config import ConfigError, load_settings
+from bot.errors import UserError
 from storage.db import DatabaseUnavailable
 
-
-class UserError(Exception):
-    """Something the user can fix; its message is printed as is."""
+__all__ = ["UserError", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -120,7 +120,7 @@ def run_cli(cli_env: dict[str, str], tmp_path: Path):  # type: ignore[no-untyped
     def run(*args: str, env: dict[str, str] | None = None, input: str | None = None,
             timeout: float = 120) -> CliResult:
         proc = subprocess.run(
-            [sys.executable, "-m", "bot.cli", *args],
+            [sys.executable, "-m", "bot", *args],
             cwd=tmp_path,
             env={**cli_env, **(env or {})},
             input=input,

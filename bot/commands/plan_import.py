@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import open_app
-from bot.cli import UserError
+from bot.errors import UserError
 from bot.config import Settings
 from storage import migrate
 from storage.appendix import BadWorkbook

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app import open_app
-from bot.cli import UserError
+from bot.errors import UserError
 from bot.config import Settings
 from storage import migrate
 from storage.db import session_scope
