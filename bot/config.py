@@ -120,12 +120,19 @@ def load_settings(**overrides: object) -> Settings:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise ConfigError(_first_problem(exc)) from None
+    _make_folder("DATA_DIR", settings.data_dir)
     if settings.database_url.startswith("sqlite+aiosqlite:///"):
         db_path = settings.database_url.removeprefix("sqlite+aiosqlite:///")
         if db_path and db_path != ":memory:":
-            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+            _make_folder("DATABASE_URL", Path(db_path).parent)
     return settings
+
+
+def _make_folder(variable: str, folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{variable}: cannot create the folder {folder} ({exc.strerror})") from None
 
 
 def _first_problem(exc: ValidationError) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,7 +132,7 @@ def check_file(path: Path, max_bytes: int) -> None:
         with zipfile.ZipFile(path) as archive:
             broken = archive.testzip()
             names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error):
         broken, names = "?", set()
     if broken is not None:
         raise BadWorkbook(f"Tệp “{path.name}” bị hỏng (không giải nén được). Hãy xuất lại tệp.")
@@ -143,7 +144,8 @@ def read_grid(path: Path, sheet: str | None, max_rows: int) -> list[list[Any]]:
     """The chosen sheet's values as rows, each merged range filled with its top-left value."""
     try:
         workbook = load_workbook(path, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except (InvalidFileException, zipfile.BadZipFile, zlib.error, KeyError, OSError,
+            ValueError, TypeError) as exc:
         raise BadWorkbook(f"Không đọc được tệp “{path.name}” như một bảng tính .xlsx ({exc}).") from None
     if sheet is not None and sheet not in workbook.sheetnames:
         raise BadWorkbook(

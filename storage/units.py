@@ -110,13 +110,15 @@ class UnitIndex:
         return None
 
     def closest(self, text: str, n: int = 3) -> list[str]:
-        key = fold(text)
-        names: list[str] = []
-        for match in difflib.get_close_matches(key, self._by_key, n=40, cutoff=0.3):
-            name = self._names[match]
-            if name not in names:
-                names.append(name)
-        return names[:n]
+        """Names of the units most like `text`: by spelling, and by the words they share."""
+        key, wanted = fold(text), set(words(text))
+        scores: dict[str, float] = {}
+        for candidate, name in self._names.items():
+            spelling = difflib.SequenceMatcher(None, key, candidate).ratio()
+            shared = len(wanted & set(words(name))) / max(len(wanted | set(words(name))), 1)
+            scores[name] = max(scores.get(name, 0.0), spelling, shared)
+        ranked = sorted(scores.items(), key=lambda item: -item[1])
+        return [name for name, score in ranked[:n] if score >= 0.3]
 
     def match_cell(self, text: str) -> CellMatch:
         """Split a cell into the units it names; unknown pieces are kept for the error report."""
