@@ -58,6 +58,9 @@ def write_appendix(path: Path, groups: Iterable[AppendixGroup], layout: Layout |
         _write_group(sheet, group, layout)
         for task in group.tasks:
             sheet.append([task.number, task.title, task.lead, task.coop, task.deadline, task.output])
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # text as typed, even when it starts with "="
             if isinstance(task.deadline, date):
                 sheet.cell(sheet.max_row, 5).number_format = "dd/mm/yyyy"
     for line in layout.footer:
