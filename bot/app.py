@@ -21,7 +21,7 @@ class App:
 
 @asynccontextmanager
 async def open_app(settings: Settings, *, check: bool = True) -> AsyncIterator[App]:
-    """Open the database (raising DatabaseUnavailable if it cannot be reached) and close it after."""
+    """Open the database (DatabaseUnavailable if it cannot be reached); close it after."""
     engine = create_engine(settings.database_url)
     try:
         if check:

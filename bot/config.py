@@ -8,11 +8,10 @@ from __future__ import annotations
 import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 CHANNELS = ("telegram", "zalo", "console")
 
@@ -77,13 +76,17 @@ class Settings(BaseSettings):
         try:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"expected an IANA time zone such as Asia/Ho_Chi_Minh, got {value!r}") from exc
+            raise ValueError(
+                f"expected an IANA time zone such as Asia/Ho_Chi_Minh, got {value!r}"
+            ) from exc
         return value
 
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
-        if not (value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")):
+        if not (
+            value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")
+        ):
             raise ValueError(
                 "expected sqlite+aiosqlite:///path/to/file.db or "
                 f"postgresql+asyncpg://user@host:port/db, got {value.split('://')[0]}://…"
@@ -103,7 +106,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check_webhook(self) -> Settings:
         if self.webhook_url and len(self.webhook_secret) < 8:
-            raise ValueError("WEBHOOK_SECRET: expected at least 8 characters when WEBHOOK_URL is set")
+            raise ValueError(
+                "WEBHOOK_SECRET: expected at least 8 characters when WEBHOOK_URL is set"
+            )
         return self
 
     @property
@@ -132,7 +137,9 @@ def _make_folder(variable: str, folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ConfigError(f"{variable}: cannot create the folder {folder} ({exc.strerror})") from None
+        raise ConfigError(
+            f"{variable}: cannot create the folder {folder} ({exc.strerror})"
+        ) from None
 
 
 def _first_problem(exc: ValidationError) -> str:

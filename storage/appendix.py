@@ -24,9 +24,28 @@ from storage.textfold import words
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_SIGNATURE = b"PK\x03\x04"
 HEADER_SCAN_ROWS = 40
-ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9,
-         "x": 10, "xi": 11, "xii": 12, "xiii": 13, "xiv": 14, "xv": 15, "xvi": 16, "xvii": 17,
-         "xviii": 18, "xix": 19, "xx": 20}
+ROMAN = {
+    "i": 1,
+    "ii": 2,
+    "iii": 3,
+    "iv": 4,
+    "v": 5,
+    "vi": 6,
+    "vii": 7,
+    "viii": 8,
+    "ix": 9,
+    "x": 10,
+    "xi": 11,
+    "xii": 12,
+    "xiii": 13,
+    "xiv": 14,
+    "xv": 15,
+    "xvi": 16,
+    "xvii": 17,
+    "xviii": 18,
+    "xix": 19,
+    "xx": 20,
+}
 TO_ROMAN = {number: roman.upper() for roman, number in ROMAN.items()}
 
 # Column roles, the words that name them, and how the errors name them; checked in this order.
@@ -41,8 +60,13 @@ ROLE_WORDS: list[tuple[str, tuple[str, ...]]] = [
     ("title", ("nhiem vu", "noi dung", "ten", "giai phap")),
 ]
 COLUMN_NAMES = {
-    "stt": "STT", "title": "Nhiệm vụ", "lead": "Cơ quan chủ trì", "coop": "Cơ quan phối hợp",
-    "deadline": "Thời gian thực hiện", "output": "Sản phẩm", "budget": "Kinh phí",
+    "stt": "STT",
+    "title": "Nhiệm vụ",
+    "lead": "Cơ quan chủ trì",
+    "coop": "Cơ quan phối hợp",
+    "deadline": "Thời gian thực hiện",
+    "output": "Sản phẩm",
+    "budget": "Kinh phí",
     "notes": "Ghi chú",
 }
 FOOTER_WORDS = ("ghi chu", "noi nhan", "tm ", "kt ", "chu tich")
@@ -50,7 +74,9 @@ _TASK_NUMBER = re.compile(r"^\d{1,3}(?:\.\d{1,3})*\.?$")
 _SUB_ITEM = re.compile(r"^([a-zđ])[).]?$")
 _GROUP_PREFIX = r"(?:(nhóm|phần|nhom|phan)(?:\s+nhiệm\s+vụ|\s+nhiem\s+vu)?\s+)?"
 _GROUP_CELL = re.compile(rf"^{_GROUP_PREFIX}([IVX]+|\d{{1,2}})\s*[.:]?$", re.IGNORECASE)
-_GROUP_TITLE = re.compile(rf"^{_GROUP_PREFIX}([IVX]+|\d{{1,2}})\s*[.:)\-–]\s*(\S.*)$", re.IGNORECASE)
+_GROUP_TITLE = re.compile(
+    rf"^{_GROUP_PREFIX}([IVX]+|\d{{1,2}})\s*[.:)\-–]\s*(\S.*)$", re.IGNORECASE
+)
 
 
 class BadWorkbook(Exception):
@@ -144,9 +170,18 @@ def read_grid(path: Path, sheet: str | None, max_rows: int) -> list[list[Any]]:
     """The chosen sheet's values as rows, each merged range filled with its top-left value."""
     try:
         workbook = load_workbook(path, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, zlib.error, KeyError, OSError,
-            ValueError, TypeError) as exc:
-        raise BadWorkbook(f"Không đọc được tệp “{path.name}” như một bảng tính .xlsx ({exc}).") from None
+    except (
+        InvalidFileException,
+        zipfile.BadZipFile,
+        zlib.error,
+        KeyError,
+        OSError,
+        ValueError,
+        TypeError,
+    ) as exc:
+        raise BadWorkbook(
+            f"Không đọc được tệp “{path.name}” như một bảng tính .xlsx ({exc})."
+        ) from None
     if sheet is not None and sheet not in workbook.sheetnames:
         raise BadWorkbook(
             f"Không có trang tính “{sheet}”. Các trang tính có: {', '.join(workbook.sheetnames)}."
@@ -159,7 +194,9 @@ def read_grid(path: Path, sheet: str | None, max_rows: int) -> list[list[Any]]:
         )
     grid = [list(row) for row in worksheet.iter_rows(values_only=True)]
     for merged in worksheet.merged_cells.ranges:
-        value = grid[merged.min_row - 1][merged.min_col - 1] if merged.min_row <= len(grid) else None
+        value = (
+            grid[merged.min_row - 1][merged.min_col - 1] if merged.min_row <= len(grid) else None
+        )
         for r in range(merged.min_row - 1, min(merged.max_row, len(grid))):
             for c in range(merged.min_col - 1, min(merged.max_col, len(grid[r]))):
                 grid[r][c] = value
@@ -207,7 +244,9 @@ def find_header(grid: list[list[Any]]) -> tuple[int, dict[str, int]]:
         if "title" not in roles or ("lead" not in roles and "coop" not in roles):
             continue
         if index + 1 < len(grid) and _is_header_continuation(grid[index + 1]):
-            combined = [f"{_text(a)} {_text(b)}" for a, b in zip(row, grid[index + 1], strict=False)]
+            combined = [
+                f"{_text(a)} {_text(b)}" for a, b in zip(row, grid[index + 1], strict=False)
+            ]
             merged_roles = _roles(combined)
             if len(merged_roles) >= len(roles):
                 return index + 1, merged_roles
@@ -221,8 +260,10 @@ def find_header(grid: list[list[Any]]) -> tuple[int, dict[str, int]]:
 
 def _is_header_continuation(row: list[Any]) -> bool:
     texts = [_text(v) for v in row if _text(v)]
-    return bool(texts) and any(_role(t) in ("lead", "coop") for t in texts) and not any(
-        _TASK_NUMBER.match(t) for t in texts
+    return (
+        bool(texts)
+        and any(_role(t) in ("lead", "coop") for t in texts)
+        and not any(_TASK_NUMBER.match(t) for t in texts)
     )
 
 
@@ -278,8 +319,12 @@ class _Reader:
             self._continue_task(row, excel_row, title)
         elif stt:
             self.plan.problems.append(
-                Problem(excel_row, COLUMN_NAMES["stt"], stt,
-                        "số thứ tự không hợp lệ (nhóm dùng số La Mã I, II…; nhiệm vụ dùng 1, 2…)")
+                Problem(
+                    excel_row,
+                    COLUMN_NAMES["stt"],
+                    stt,
+                    "số thứ tự không hợp lệ (nhóm dùng số La Mã I, II…; nhiệm vụ dùng 1, 2…)",
+                )
             )
 
     def _group_of(self, stt: str, title: str) -> tuple[int, str] | None:
@@ -299,25 +344,42 @@ class _Reader:
     def _add_task(self, row: list[Any], excel_row: int, number: str) -> None:
         if self.group is None:
             self.plan.problems.append(
-                Problem(excel_row, COLUMN_NAMES["stt"], number,
-                        "nhiệm vụ nằm trước mọi dòng nhóm (I, II, …): không biết thuộc nhóm nào")
+                Problem(
+                    excel_row,
+                    COLUMN_NAMES["stt"],
+                    number,
+                    "nhiệm vụ nằm trước mọi dòng nhóm (I, II, …): không biết thuộc nhóm nào",
+                )
             )
             return
         self.task = ParsedTask(
-            code=f"{self.group.roman}.{number}", group_number=self.group.number, number=number,
-            position=len(self.plan.tasks) + 1, row=excel_row, title=self.text(row, "title"),
-            lead=self.text(row, "lead"), coop=self.text(row, "coop"),
-            deadline=self.cell(row, "deadline"), output=self.text(row, "output"),
-            budget=self.text(row, "budget"), notes=self.text(row, "notes"),
+            code=f"{self.group.roman}.{number}",
+            group_number=self.group.number,
+            number=number,
+            position=len(self.plan.tasks) + 1,
+            row=excel_row,
+            title=self.text(row, "title"),
+            lead=self.text(row, "lead"),
+            coop=self.text(row, "coop"),
+            deadline=self.cell(row, "deadline"),
+            output=self.text(row, "output"),
+            budget=self.text(row, "budget"),
+            notes=self.text(row, "notes"),
         )
         self.plan.tasks.append(self.task)
 
     def _continue_task(self, row: list[Any], excel_row: int, title: str) -> None:
-        has_units = self.text(row, "lead") and self.text(row, "lead") != (self.task.lead if self.task else "")
+        has_units = self.text(row, "lead") and self.text(row, "lead") != (
+            self.task.lead if self.task else ""
+        )
         if self.task is None or has_units:
             self.plan.problems.append(
-                Problem(excel_row, COLUMN_NAMES["stt"], "",
-                        "dòng có nội dung nhiệm vụ nhưng thiếu số thứ tự")
+                Problem(
+                    excel_row,
+                    COLUMN_NAMES["stt"],
+                    "",
+                    "dòng có nội dung nhiệm vụ nhưng thiếu số thứ tự",
+                )
             )
             return
         self.task.title = f"{self.task.title}\n{title}" if self.task.title else title

@@ -64,7 +64,8 @@ def _all_dates(folded: str) -> list[date]:
     found: list[date] = []
     remaining = folded
     for pattern, reader in _READERS:
-        def take(match: re.Match[str], reader=reader) -> str:  # noqa: ANN001
+
+        def take(match: re.Match[str], reader=reader) -> str:
             found.extend(reader(match))
             return " " * len(match.group(0))
 
@@ -131,12 +132,25 @@ def _years(match: re.Match[str]) -> list[date]:
 _SEP = r"\s*[/.\-]\s*"
 _YEAR_TAIL = r"\s*(?:[/\-,]|nam)?\s*(?P<y>\d{4})"
 _READERS = [
-    (re.compile(rf"(?<!\d)(?P<d>\d{{1,2}}){_SEP}(?P<m>\d{{1,2}}){_SEP}(?P<y>\d{{4}})(?!\d)"), _full_date),
-    (re.compile(rf"\b(?:quy|q)\s*(?P<qs>(?:[ivx]+|\d)(?:\s*(?:,|va|-|&|;)\s*(?:quy|q)?\s*(?:[ivx]+|\d))*)"
-                rf"{_YEAR_TAIL}"), _quarters),
-    (re.compile(rf"\b6\s*thang\s*(?P<half>dau|cuoi)\s*(?:nam)?\s*(?P<y>\d{{4}})"), _half_year),
-    (re.compile(rf"\b(?:thang|t)\s*(?P<ms>\d{{1,2}}(?:\s*(?:,|va|-|;)\s*(?:thang)?\s*\d{{1,2}})*)"
-                rf"{_YEAR_TAIL}"), _months),
-    (re.compile(rf"(?<![\d/])(?P<m>\d{{1,2}})\s*/\s*(?P<y>\d{{4}})(?!\d)"), _month_year),
+    (
+        re.compile(rf"(?<!\d)(?P<d>\d{{1,2}}){_SEP}(?P<m>\d{{1,2}}){_SEP}(?P<y>\d{{4}})(?!\d)"),
+        _full_date,
+    ),
+    (
+        re.compile(
+            rf"\b(?:quy|q)\s*(?P<qs>(?:[ivx]+|\d)(?:\s*(?:,|va|-|&|;)\s*(?:quy|q)?\s*(?:[ivx]+|\d))*)"
+            rf"{_YEAR_TAIL}"
+        ),
+        _quarters,
+    ),
+    (re.compile(r"\b6\s*thang\s*(?P<half>dau|cuoi)\s*(?:nam)?\s*(?P<y>\d{4})"), _half_year),
+    (
+        re.compile(
+            rf"\b(?:thang|t)\s*(?P<ms>\d{{1,2}}(?:\s*(?:,|va|-|;)\s*(?:thang)?\s*\d{{1,2}})*)"
+            rf"{_YEAR_TAIL}"
+        ),
+        _months,
+    ),
+    (re.compile(r"(?<![\d/])(?P<m>\d{1,2})\s*/\s*(?P<y>\d{4})(?!\d)"), _month_year),
     (re.compile(r"(?<!\d)\d{4}(?:\s*-\s*\d{4})?(?!\d)"), _years),
 ]

@@ -28,8 +28,20 @@ from storage.appendix import TO_ROMAN
 from storage.models import Task, TaskGroup
 from storage.status import effective_status
 
-FIELDS = ("code", "group", "group_name", "title", "lead_unit", "cooperating_units",
-          "deadline_text", "due_date", "ongoing", "status", "percent", "last_report_at")
+FIELDS = (
+    "code",
+    "group",
+    "group_name",
+    "title",
+    "lead_unit",
+    "cooperating_units",
+    "deadline_text",
+    "due_date",
+    "ongoing",
+    "status",
+    "percent",
+    "last_report_at",
+)
 FORMATS = ("xlsx", "json", "csv")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # The city office's wording of each status; the bot's message catalogs hold the same words.
@@ -57,19 +69,25 @@ class ExportRow:
     last_report_local: datetime | None
 
 
-async def export_rows(sessions: async_sessionmaker[AsyncSession], tz: ZoneInfo,
-                      today: date) -> list[ExportRow]:
+async def export_rows(
+    sessions: async_sessionmaker[AsyncSession], tz: ZoneInfo, today: date
+) -> list[ExportRow]:
     """Every active task in plan order, with its effective status on `today`."""
     async with sessions() as session:
-        tasks = (await session.scalars(
-            select(Task).join(TaskGroup).where(Task.active.is_(True))
-            .order_by(TaskGroup.number, Task.position)
-        )).all()
+        tasks = (
+            await session.scalars(
+                select(Task)
+                .join(TaskGroup)
+                .where(Task.active.is_(True))
+                .order_by(TaskGroup.number, Task.position)
+            )
+        ).all()
         return [_row(task, tz, today) for task in tasks]
 
 
-async def export_tasks(sessions: async_sessionmaker[AsyncSession], tz: ZoneInfo,
-                       today: date) -> list[dict[str, Any]]:
+async def export_tasks(
+    sessions: async_sessionmaker[AsyncSession], tz: ZoneInfo, today: date
+) -> list[dict[str, Any]]:
     """The JSON records: a list of task objects with exactly the keys of FIELDS."""
     return [row.record for row in await export_rows(sessions, tz, today)]
 
@@ -135,8 +153,18 @@ def _csv_value(value: Any) -> str:
     return inert(str(value)) if isinstance(value, str) else str(value)
 
 
-XLSX_HEADER = ("STT", "Nhiệm vụ", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời gian thực hiện",
-               "Sản phẩm", "Ghi chú", "Trạng thái", "Tiến độ (%)", "Báo cáo gần nhất")
+XLSX_HEADER = (
+    "STT",
+    "Nhiệm vụ",
+    "Cơ quan chủ trì",
+    "Cơ quan phối hợp",
+    "Thời gian thực hiện",
+    "Sản phẩm",
+    "Ghi chú",
+    "Trạng thái",
+    "Tiến độ (%)",
+    "Báo cáo gần nhất",
+)
 XLSX_WIDTHS = (7, 60, 30, 36, 20, 34, 20, 28, 11, 18)
 
 
@@ -166,9 +194,18 @@ def _xlsx_bytes(rows: list[ExportRow]) -> bytes:
 def _xlsx_values(row: ExportRow) -> list[Any]:
     record = row.record
     when = row.last_report_local.strftime("%d/%m/%Y %H:%M") if row.last_report_local else ""
-    return [row.number, record["title"], record["lead_unit"], "; ".join(record["cooperating_units"]),
-            record["deadline_text"], row.expected_output, row.notes,
-            STATUS_LABELS.get(record["status"], record["status"]), record["percent"], when]
+    return [
+        row.number,
+        record["title"],
+        record["lead_unit"],
+        "; ".join(record["cooperating_units"]),
+        record["deadline_text"],
+        row.expected_output,
+        row.notes,
+        STATUS_LABELS.get(record["status"], record["status"]),
+        record["percent"],
+        when,
+    ]
 
 
 def _append(sheet: Any, values: Iterable[Any], bold: bool = False) -> None:

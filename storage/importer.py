@@ -26,8 +26,20 @@ from storage.units import UnitIndex, seed_units
 Progress = Callable[[int, int], None]
 PROGRESS_EVERY = 500
 # Fields compared between the file and the database; a difference is an audited update.
-AUDITED = ("group_id", "number", "title", "lead_unit_id", "deadline_text", "due_date", "ongoing",
-           "expected_output", "budget", "notes", "active", "units")
+AUDITED = (
+    "group_id",
+    "number",
+    "title",
+    "lead_unit_id",
+    "deadline_text",
+    "due_date",
+    "ongoing",
+    "expected_output",
+    "budget",
+    "notes",
+    "active",
+    "units",
+)
 
 
 class ImportProblems(Exception):
@@ -73,9 +85,10 @@ async def import_plan(
     max_bytes: int = 20 * 1024 * 1024,
     max_rows: int = 20_000,
 ) -> ImportResult:
-    """Import the appendix at `path`; raises BadWorkbook or ImportProblems and then stores nothing."""
-    plan = await asyncio.to_thread(parse_plan, path, sheet=sheet, max_bytes=max_bytes,
-                                   max_rows=max_rows)
+    """Import the appendix at `path`; on BadWorkbook or ImportProblems nothing is stored."""
+    plan = await asyncio.to_thread(
+        parse_plan, path, sheet=sheet, max_bytes=max_bytes, max_rows=max_rows
+    )
     async with sessions() as session:
         try:
             await seed_units(session)
@@ -99,8 +112,14 @@ def _resolve(plan: ParsedPlan, index: UnitIndex) -> list[_Row]:
     for task in plan.tasks:
         before = len(problems)
         if task.code in seen:
-            problems.append(Problem(task.row, COLUMN_NAMES["stt"], task.number,
-                                    f"trùng mã nhiệm vụ {task.code} (đã có ở dòng {seen[task.code]})"))
+            problems.append(
+                Problem(
+                    task.row,
+                    COLUMN_NAMES["stt"],
+                    task.number,
+                    f"trùng mã nhiệm vụ {task.code} (đã có ở dòng {seen[task.code]})",
+                )
+            )
         seen.setdefault(task.code, task.row)
         if not task.title:
             problems.append(Problem(task.row, COLUMN_NAMES["title"], "", "thiếu nội dung nhiệm vụ"))
@@ -111,11 +130,17 @@ def _resolve(plan: ParsedPlan, index: UnitIndex) -> list[_Row]:
         try:
             deadline = parse_deadline(task.deadline)
         except DeadlineError as exc:
-            problems.append(Problem(task.row, COLUMN_NAMES["deadline"], _shown(task.deadline), str(exc)))
+            problems.append(
+                Problem(task.row, COLUMN_NAMES["deadline"], _shown(task.deadline), str(exc))
+            )
             continue
         if len(problems) == before and leads:
-            rows.append(_Row(task, _values(task, leads, coops, deadline.due_date, deadline.ongoing,
-                                           deadline.text)))
+            rows.append(
+                _Row(
+                    task,
+                    _values(task, leads, coops, deadline.due_date, deadline.ongoing, deadline.text),
+                )
+            )
     if problems:
         raise ImportProblems(sorted(problems, key=lambda p: p.row))
     return rows
@@ -128,22 +153,35 @@ def _units(cell: str, role: str, row: int, index: UnitIndex, problems: list[Prob
     for piece in match.unknown:
         closest = index.closest(piece)
         hint = f"; gần giống: {', '.join(closest)}" if closest else ""
-        problems.append(Problem(
-            row, COLUMN_NAMES[role], piece,
-            f"không nhận ra đơn vị{hint}. Nếu đây là đơn vị mới, thêm bằng: tiendo units add \"{piece}\"",
-        ))
+        problems.append(
+            Problem(
+                row,
+                COLUMN_NAMES[role],
+                piece,
+                f"không nhận ra đơn vị{hint}. Nếu đây là đơn vị mới, thêm bằng: "
+                f'tiendo units add "{piece}"',
+            )
+        )
     return [unit.id for unit in match.units]
 
 
-def _values(task: ParsedTask, leads: list[int], coops: list[int], due: date | None,
-            ongoing: bool, text: str) -> dict[str, Any]:
+def _values(
+    task: ParsedTask, leads: list[int], coops: list[int], due: date | None, ongoing: bool, text: str
+) -> dict[str, Any]:
     units = [(unit_id, "lead") for unit_id in leads]
     units += [(unit_id, "cooperating") for unit_id in coops if unit_id not in leads]
     return {
-        "number": task.number, "title": task.title, "lead_unit_id": leads[0],
-        "deadline_text": text, "due_date": due, "ongoing": ongoing,
-        "expected_output": task.output, "budget": task.budget, "notes": task.notes,
-        "active": True, "units": units,
+        "number": task.number,
+        "title": task.title,
+        "lead_unit_id": leads[0],
+        "deadline_text": text,
+        "due_date": due,
+        "ongoing": ongoing,
+        "expected_output": task.output,
+        "budget": task.budget,
+        "notes": task.notes,
+        "active": True,
+        "units": units,
     }
 
 
@@ -151,8 +189,9 @@ def _shown(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-async def _apply(session: AsyncSession, plan: ParsedPlan, rows: list[_Row], actor: str,
-                 progress: Progress | None) -> ImportResult:
+async def _apply(
+    session: AsyncSession, plan: ParsedPlan, rows: list[_Row], actor: str, progress: Progress | None
+) -> ImportResult:
     now = datetime.now(UTC)
     result = ImportResult(groups=len(plan.groups), tasks=len(rows))
     groups = await _upsert_groups(session, plan, actor, now)
@@ -185,8 +224,9 @@ async def _apply(session: AsyncSession, plan: ParsedPlan, rows: list[_Row], acto
     return result
 
 
-async def _upsert_groups(session: AsyncSession, plan: ParsedPlan, actor: str,
-                         now: datetime) -> dict[int, TaskGroup]:
+async def _upsert_groups(
+    session: AsyncSession, plan: ParsedPlan, actor: str, now: datetime
+) -> dict[int, TaskGroup]:
     groups = {g.number: g for g in (await session.scalars(select(TaskGroup))).all()}
     for parsed in plan.groups:
         group = groups.get(parsed.number)
@@ -196,8 +236,11 @@ async def _upsert_groups(session: AsyncSession, plan: ParsedPlan, actor: str,
             groups[parsed.number] = group
             session.add(_audit(now, actor, "group.created", parsed.roman, {"name": parsed.name}))
         elif group.name != parsed.name and parsed.name:
-            session.add(_audit(now, actor, "group.updated", parsed.roman,
-                               {"name": [group.name, parsed.name]}))
+            session.add(
+                _audit(
+                    now, actor, "group.updated", parsed.roman, {"name": [group.name, parsed.name]}
+                )
+            )
             group.name = parsed.name
     await session.flush()
     return groups
@@ -206,8 +249,9 @@ async def _upsert_groups(session: AsyncSession, plan: ParsedPlan, actor: str,
 def _create(session: AsyncSession, row: _Row, now: datetime, actor: str) -> None:
     values = dict(row.values)
     units = values.pop("units")
-    task = Task(code=row.task.code, position=row.task.position, created_at=now, updated_at=now,
-                **values)
+    task = Task(
+        code=row.task.code, position=row.task.position, created_at=now, updated_at=now, **values
+    )
     task.units = [TaskUnit(unit_id=u, role=r, position=i) for i, (u, r) in enumerate(units)]
     session.add(task)
     session.add(_audit(now, actor, "task.created", row.task.code, {"title": row.task.title}))
@@ -248,5 +292,11 @@ def _plain(value: Any) -> Any:
 
 
 def _audit(now: datetime, actor: str, action: str, code: str, details: dict[str, Any]) -> AuditLog:
-    return AuditLog(at=now, actor=actor, action=action, entity="task" if action.startswith("task")
-                    else "group", entity_id=code, details=details)
+    return AuditLog(
+        at=now,
+        actor=actor,
+        action=action,
+        entity="task" if action.startswith("task") else "group",
+        entity_id=code,
+        details=details,
+    )

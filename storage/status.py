@@ -23,7 +23,9 @@ def effective_status(status: str, due_date: date | None, ongoing: bool, today: d
     """The status to show and export for a task whose stored status is `status`."""
     current = TaskStatus(status)
     if current in OPEN and current != TaskStatus.NOT_STARTED:
-        return TaskStatus.OVERDUE if is_overdue(due_date, ongoing, today) else TaskStatus.IN_PROGRESS
+        return (
+            TaskStatus.OVERDUE if is_overdue(due_date, ongoing, today) else TaskStatus.IN_PROGRESS
+        )
     if current == TaskStatus.NOT_STARTED and is_overdue(due_date, ongoing, today):
         return TaskStatus.OVERDUE
     return current

@@ -64,14 +64,16 @@ async def seed_units(session: AsyncSession) -> int:
     for entry in CATALOG:
         unit = units.get(entry.name)
         if unit is None:
-            unit = Unit(name=entry.name, short_name=entry.short_name, kind=entry.kind,
-                        covers=entry.covers)
+            unit = Unit(
+                name=entry.name, short_name=entry.short_name, kind=entry.kind, covers=entry.covers
+            )
             session.add(unit)
             units[entry.name] = unit
             added += 1
         for key in sorted(_catalog_keys(entry) - taken):
-            unit.aliases.append(UnitAlias(alias=entry.name if key == fold(entry.name) else key,
-                                          key=key))
+            unit.aliases.append(
+                UnitAlias(alias=entry.name if key == fold(entry.name) else key, key=key)
+            )
             taken.add(key)
     await session.flush()
     return added
@@ -185,8 +187,9 @@ class UnitConflict(ValueError):
     """A new unit's spelling already belongs to another unit."""
 
 
-async def add_unit(session: AsyncSession, name: str, short_name: str, kind: str,
-                   aliases: Iterable[str] = ()) -> Unit:
+async def add_unit(
+    session: AsyncSession, name: str, short_name: str, kind: str, aliases: Iterable[str] = ()
+) -> Unit:
     """Register a unit the catalog lacks, with its spellings; refuses spellings already taken."""
     index = await UnitIndex.load(session)
     texts = {name, short_name, *aliases, *generated_aliases(name)}

@@ -58,7 +58,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def pg_template() -> Iterator[tuple[str, str]]:
     base = os.environ.get(PG_ENV)
     if not base:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)")
+        pytest.skip(
+            f"PostgreSQL tests need {PG_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)"
+        )
     name = f"tiendo_tpl_{RUN_ID}"
     _pg_admin(base, f'CREATE DATABASE "{name}"')
     url = make_url(base).set(database=name).render_as_string(hide_password=False)
@@ -102,7 +104,9 @@ class CliResult:
 @pytest.fixture
 def cli_env(tmp_path: Path, sqlite_url: str) -> dict[str, str]:
     """Environment for running `tiendo` against this test's database, with no real network."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZALO_", "WEBHOOK_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZALO_", "WEBHOOK_"))
+    }
     env.update(
         DATABASE_URL=sqlite_url,
         DATA_DIR=str(tmp_path / "data"),
@@ -117,8 +121,12 @@ def cli_env(tmp_path: Path, sqlite_url: str) -> dict[str, str]:
 def run_cli(cli_env: dict[str, str], tmp_path: Path):  # type: ignore[no-untyped-def]
     """Run the real `tiendo` command in a subprocess, as a user would."""
 
-    def run(*args: str, env: dict[str, str] | None = None, input: str | None = None,
-            timeout: float = 120) -> CliResult:
+    def run(
+        *args: str,
+        env: dict[str, str] | None = None,
+        input: str | None = None,
+        timeout: float = 120,
+    ) -> CliResult:
         proc = subprocess.run(
             [sys.executable, "-m", "bot", *args],
             cwd=tmp_path,

@@ -32,15 +32,19 @@ def test_a_wrong_value_stops_with_one_line(run_cli, variable: str, value: str, n
 
 
 def test_a_webhook_needs_a_long_enough_secret(run_cli) -> None:
-    result = run_cli("db", "upgrade", env={"WEBHOOK_URL": "https://bot.example.vn/hook",
-                                           "WEBHOOK_SECRET": "short"})
+    result = run_cli(
+        "db",
+        "upgrade",
+        env={"WEBHOOK_URL": "https://bot.example.vn/hook", "WEBHOOK_SECRET": "short"},
+    )
 
     assert result.code == 1
     assert "WEBHOOK_SECRET" in result.err and "8" in result.err
 
 
-def test_defaults_are_the_embedded_database_and_vietnamese(tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_defaults_are_the_embedded_database_and_vietnamese(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     for name in ("DATABASE_URL", "DATA_DIR", "DEFAULT_LANGUAGE", "TIMEZONE", "ADMINS"):
         monkeypatch.delenv(name, raising=False)
@@ -57,8 +61,9 @@ def test_a_dot_env_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ADMINS", raising=False)
     monkeypatch.delenv("DEFAULT_LANGUAGE", raising=False)
-    (tmp_path / ".env").write_text("ADMINS=telegram:123, zalo:abc\nDEFAULT_LANGUAGE=EN\n",
-                                   encoding="utf-8")
+    (tmp_path / ".env").write_text(
+        "ADMINS=telegram:123, zalo:abc\nDEFAULT_LANGUAGE=EN\n", encoding="utf-8"
+    )
 
     settings = load_settings()
 

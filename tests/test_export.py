@@ -16,20 +16,46 @@ from storage.models import Task
 from storage.samples.builder import AppendixGroup, AppendixTask, write_appendix
 
 T = AppendixTask
-KEYS = {"code", "group", "group_name", "title", "lead_unit", "cooperating_units", "deadline_text",
-        "due_date", "ongoing", "status", "percent", "last_report_at"}
+KEYS = {
+    "code",
+    "group",
+    "group_name",
+    "title",
+    "lead_unit",
+    "cooperating_units",
+    "deadline_text",
+    "due_date",
+    "ongoing",
+    "status",
+    "percent",
+    "last_report_at",
+}
 
 
 def plan() -> list[AppendixGroup]:
     return [
-        AppendixGroup("I", "Công tác tuyên truyền, nâng cao nhận thức", [
-            T(1, "=HYPERLINK(\"http://x\";\"bấm\")", "Sở TT&TT", "Sở Nội vụ; Báo Hải Phòng",
-              "Quý IV/2022", "+ sản phẩm"),
-            T(2, "Hội nghị hằng năm", "Sở TT&TT; Sở Nội vụ", "", "Hằng năm", "@ghi"),
-        ]),
-        AppendixGroup("VII", "Phát triển chính quyền số", [
-            T(1, "Dịch vụ công trực tuyến", "VP UBND TP", "", "Năm 2099", "-1"),
-        ]),
+        AppendixGroup(
+            "I",
+            "Công tác tuyên truyền, nâng cao nhận thức",
+            [
+                T(
+                    1,
+                    '=HYPERLINK("http://x";"bấm")',
+                    "Sở TT&TT",
+                    "Sở Nội vụ; Báo Hải Phòng",
+                    "Quý IV/2022",
+                    "+ sản phẩm",
+                ),
+                T(2, "Hội nghị hằng năm", "Sở TT&TT; Sở Nội vụ", "", "Hằng năm", "@ghi"),
+            ],
+        ),
+        AppendixGroup(
+            "VII",
+            "Phát triển chính quyền số",
+            [
+                T(1, "Dịch vụ công trực tuyến", "VP UBND TP", "", "Năm 2099", "-1"),
+            ],
+        ),
     ]
 
 
@@ -38,16 +64,20 @@ def record_progress(url: str, code: str, status: str, percent: int, when: dateti
         engine = create_engine(url)
         try:
             async with session_scope(session_factory(engine)) as session:
-                await session.execute(update(Task).where(Task.code == code)
-                                      .values(status=status, percent=percent, last_report_at=when))
+                await session.execute(
+                    update(Task)
+                    .where(Task.code == code)
+                    .values(status=status, percent=percent, last_report_at=when)
+                )
         finally:
             await engine.dispose()
 
     asyncio.run(run())
 
 
-def test_json_export_has_exactly_the_agreed_keys_and_types(tmp_path: Path, run_cli,
-                                                           db_url: str) -> None:
+def test_json_export_has_exactly_the_agreed_keys_and_types(
+    tmp_path: Path, run_cli, db_url: str
+) -> None:
     env = {"DATABASE_URL": db_url}
     assert run_cli("import", str(write_appendix(tmp_path / "p.xlsx", plan())), env=env).code == 0
     record_progress(db_url, "VII.1", "in_progress", 40, datetime(2026, 11, 2, 3, 4, 5, tzinfo=UTC))
@@ -85,8 +115,21 @@ def test_csv_export_opens_in_excel_and_runs_no_formula(tmp_path: Path, run_cli) 
     assert raw.startswith(b"\xef\xbb\xbf")
     text = raw.decode("utf-8-sig")
     assert text.splitlines()[0] == ",".join(
-        ["code", "group", "group_name", "title", "lead_unit", "cooperating_units", "deadline_text",
-         "due_date", "ongoing", "status", "percent", "last_report_at"])
+        [
+            "code",
+            "group",
+            "group_name",
+            "title",
+            "lead_unit",
+            "cooperating_units",
+            "deadline_text",
+            "due_date",
+            "ongoing",
+            "status",
+            "percent",
+            "last_report_at",
+        ]
+    )
     assert "'=HYPERLINK" in text
     assert not re.search(r"(^|,)\"?=", text, re.MULTILINE)
 

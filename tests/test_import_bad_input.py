@@ -1,4 +1,4 @@
-"""An admin feeds the importer something wrong: each time a clear message, exit 1, nothing stored."""
+"""An admin feeds the importer something wrong: a clear message, exit 1, nothing stored."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from storage.models import Task, TaskGroup
 from storage.samples.builder import AppendixGroup, AppendixTask, write_appendix
 from tests.test_import import count
-from storage.models import Task, TaskGroup
 
 T = AppendixTask
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -39,7 +39,7 @@ def test_a_text_file_named_xlsx(tmp_path: Path, run_cli, sqlite_url: str) -> Non
 def test_a_corrupt_zip(tmp_path: Path, run_cli, sqlite_url: str) -> None:
     good = write_appendix(tmp_path / "good.xlsx", plan_with())
     data = bytearray(good.read_bytes())
-    data[len(data) // 2: len(data) // 2 + 200] = b"\x00" * 200
+    data[len(data) // 2 : len(data) // 2 + 200] = b"\x00" * 200
     path = tmp_path / "hong.xlsx"
     path.write_bytes(bytes(data))
     assert_refused(run_cli("import", str(path)), sqlite_url, "bị hỏng")
@@ -80,15 +80,19 @@ def test_no_header_row(tmp_path: Path, run_cli, sqlite_url: str) -> None:
     assert_refused(run_cli("import", str(path)), sqlite_url, "Không tìm thấy dòng tiêu đề")
 
 
-def test_every_bad_row_is_listed_and_nothing_is_stored(tmp_path: Path, run_cli,
-                                                       sqlite_url: str) -> None:
-    path = write_appendix(tmp_path / "loi.xlsx", plan_with(
-        T(2, "Không có cơ quan chủ trì", "", "Sở Nội vụ", "Năm 2022"),
-        T(3, "Đơn vị lạ", "Sở Thông tin và Truyền thôn", "", "Năm 2022"),
-        T(4, "Thời hạn lạ", "Sở TT&TT", "", "sớm nhất có thể"),
-        T(1, "Trùng số thứ tự", "Sở TT&TT", "", "Năm 2022"),
-        T(5, "Ngày không có thật", "Sở TT&TT", "", "31/2/2022"),
-    ))
+def test_every_bad_row_is_listed_and_nothing_is_stored(
+    tmp_path: Path, run_cli, sqlite_url: str
+) -> None:
+    path = write_appendix(
+        tmp_path / "loi.xlsx",
+        plan_with(
+            T(2, "Không có cơ quan chủ trì", "", "Sở Nội vụ", "Năm 2022"),
+            T(3, "Đơn vị lạ", "Sở Thông tin và Truyền thôn", "", "Năm 2022"),
+            T(4, "Thời hạn lạ", "Sở TT&TT", "", "sớm nhất có thể"),
+            T(1, "Trùng số thứ tự", "Sở TT&TT", "", "Năm 2022"),
+            T(5, "Ngày không có thật", "Sở TT&TT", "", "31/2/2022"),
+        ),
+    )
 
     result = run_cli("import", str(path))
 
@@ -118,11 +122,18 @@ def test_a_sheet_over_the_row_limit(tmp_path: Path, run_cli, sqlite_url: str) ->
 
 
 def test_a_missing_file(tmp_path: Path, run_cli, sqlite_url: str) -> None:
-    assert_refused(run_cli("import", str(tmp_path / "khong_co.xlsx")), sqlite_url, "Không tìm thấy tệp")
+    assert_refused(
+        run_cli("import", str(tmp_path / "khong_co.xlsx")), sqlite_url, "Không tìm thấy tệp"
+    )
 
 
-@pytest.mark.parametrize("url", ["postgresql+asyncpg://postgres@127.0.0.1:1/test",
-                                 "sqlite+aiosqlite:////proc/khong_the/tiendo.db"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+asyncpg://postgres@127.0.0.1:1/test",
+        "sqlite+aiosqlite:////proc/khong_the/tiendo.db",
+    ],
+)
 def test_a_database_that_cannot_be_reached(tmp_path: Path, run_cli, url: str) -> None:
     path = write_appendix(tmp_path / "p.xlsx", plan_with())
 

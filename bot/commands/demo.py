@@ -38,8 +38,10 @@ async def run_demo(args: argparse.Namespace, settings: Settings) -> int:
 def summary_text(records: list[dict[str, Any]], today: str) -> str:
     """Counts by group, by status and by lead unit, in the city office's words."""
     total = len(records)
-    lines = [f"Tình hình thực hiện đến ngày {today}: {total} nhiệm vụ, "
-             f"{sum(r['ongoing'] for r in records)} nhiệm vụ thường xuyên/hằng năm."]
+    lines = [
+        f"Tình hình thực hiện đến ngày {today}: {total} nhiệm vụ, "
+        f"{sum(r['ongoing'] for r in records)} nhiệm vụ thường xuyên/hằng năm."
+    ]
     groups = Counter((r["group"], r["group_name"]) for r in records)
     lines.append("Theo nhóm nhiệm vụ:")
     lines += [f"  {number}. {name}: {count}" for (number, name), count in sorted(groups.items())]

@@ -8,17 +8,20 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import open_app
-from bot.errors import UserError
 from bot.config import Settings
+from bot.errors import UserError
 from storage import migrate
 from storage.exporter import FORMATS, export_rows, write_export
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("export", help="xuất kế hoạch kèm tiến độ ra xlsx, json hoặc csv")
+    parser = subparsers.add_parser(
+        "export", help="xuất kế hoạch kèm tiến độ ra xlsx, json hoặc csv"
+    )
     parser.add_argument("path", type=Path, help="tệp kết quả")
-    parser.add_argument("--format", choices=FORMATS,
-                        help="định dạng (mặc định theo đuôi tệp, nếu không thì xlsx)")
+    parser.add_argument(
+        "--format", choices=FORMATS, help="định dạng (mặc định theo đuôi tệp, nếu không thì xlsx)"
+    )
     parser.set_defaults(func=run)
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import open_app
-from bot.errors import UserError
 from bot.config import Settings
+from bot.errors import UserError
 from storage import migrate
 from storage.appendix import BadWorkbook
 from storage.importer import ImportProblems, ImportResult, import_plan
@@ -19,12 +19,15 @@ SHOWN_CHANGES = 50
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "import", help="nhập kế hoạch (phụ lục Excel .xlsx) vào cơ sở dữ liệu",
+        "import",
+        help="nhập kế hoạch (phụ lục Excel .xlsx) vào cơ sở dữ liệu",
         description="Nhập phụ lục kế hoạch (.xlsx). Tệp có bất kỳ dòng lỗi nào sẽ không được "
-                    "nhập; mọi lỗi được liệt kê theo dòng, cột, giá trị và lý do.",
+        "nhập; mọi lỗi được liệt kê theo dòng, cột, giá trị và lý do.",
     )
     parser.add_argument("path", type=Path, help="đường dẫn tệp .xlsx")
-    parser.add_argument("--dry-run", action="store_true", help="chỉ cho biết sẽ thay đổi gì, không lưu")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="chỉ cho biết sẽ thay đổi gì, không lưu"
+    )
     parser.add_argument("--sheet", help="tên trang tính (mặc định: trang đầu tiên)")
     parser.set_defaults(func=run)
 
@@ -34,8 +37,12 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         await migrate.upgrade(settings.database_url)
         try:
             result = await import_plan(
-                app.sessions, args.path, sheet=args.sheet, dry_run=args.dry_run,
-                progress=_progress, max_bytes=settings.import_max_bytes,
+                app.sessions,
+                args.path,
+                sheet=args.sheet,
+                dry_run=args.dry_run,
+                progress=_progress,
+                max_bytes=settings.import_max_bytes,
                 max_rows=settings.import_max_rows,
             )
         except BadWorkbook as exc:

@@ -8,15 +8,19 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app import open_app
-from bot.errors import UserError
 from bot.config import Settings
+from bot.errors import UserError
 from storage import migrate
 from storage.db import session_scope
 from storage.models import Unit, UnitKind
 from storage.units import UnitConflict, add_unit, seed_units
 
-KIND_LABELS = {"department": "sở, ban, ngành", "district": "quận, huyện", "other": "cơ quan khác",
-               "collective": "nhóm đơn vị"}
+KIND_LABELS = {
+    "department": "sở, ban, ngành",
+    "district": "quận, huyện",
+    "other": "cơ quan khác",
+    "collective": "nhóm đơn vị",
+}
 
 
 def register(subparsers: Any) -> None:
@@ -26,8 +30,12 @@ def register(subparsers: Any) -> None:
     add = actions.add_parser("add", help="thêm một đơn vị mới cùng các cách viết khác")
     add.add_argument("name", help="tên đầy đủ, ví dụ “Sở Ngoại vụ”")
     add.add_argument("--short", default="", help="tên viết tắt, ví dụ “SNgV”")
-    add.add_argument("--kind", choices=[k.value for k in UnitKind if k != UnitKind.COLLECTIVE],
-                     default=UnitKind.DEPARTMENT.value, help="loại đơn vị")
+    add.add_argument(
+        "--kind",
+        choices=[k.value for k in UnitKind if k != UnitKind.COLLECTIVE],
+        default=UnitKind.DEPARTMENT.value,
+        help="loại đơn vị",
+    )
     add.add_argument("--alias", action="append", default=[], help="cách viết khác (lặp lại được)")
     add.set_defaults(func=add_one)
 
@@ -39,7 +47,9 @@ async def list_units(args: argparse.Namespace, settings: Settings) -> int:
             await seed_units(session)
             units = (await session.scalars(select(Unit).order_by(Unit.kind, Unit.name))).all()
             for unit in units:
-                print(f"{unit.name}  [{unit.short_name}]  ({KIND_LABELS.get(unit.kind, unit.kind)})")
+                print(
+                    f"{unit.name}  [{unit.short_name}]  ({KIND_LABELS.get(unit.kind, unit.kind)})"
+                )
     return 0
 
 
@@ -49,8 +59,13 @@ async def add_one(args: argparse.Namespace, settings: Settings) -> int:
         async with session_scope(app.sessions) as session:
             await seed_units(session)
             try:
-                unit = await add_unit(session, args.name.strip(), args.short.strip(), args.kind,
-                                      [a.strip() for a in args.alias if a.strip()])
+                unit = await add_unit(
+                    session,
+                    args.name.strip(),
+                    args.short.strip(),
+                    args.kind,
+                    [a.strip() for a in args.alias if a.strip()],
+                )
             except UnitConflict as exc:
                 raise UserError(f"Không thêm được đơn vị: {exc}.") from None
             print(f"Đã thêm đơn vị “{unit.name}” ({len(unit.aliases)} cách viết được nhận ra).")

@@ -11,8 +11,14 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-HEADER = ("STT", "Nội dung nhiệm vụ", "Cơ quan chủ trì", "Cơ quan phối hợp",
-          "Thời gian thực hiện", "Sản phẩm")
+HEADER = (
+    "STT",
+    "Nội dung nhiệm vụ",
+    "Cơ quan chủ trì",
+    "Cơ quan phối hợp",
+    "Thời gian thực hiện",
+    "Sản phẩm",
+)
 
 
 @dataclass
@@ -44,7 +50,9 @@ class Layout:
     sheet_name: str = "Phụ lục"
 
 
-def write_appendix(path: Path, groups: Iterable[AppendixGroup], layout: Layout | None = None) -> Path:
+def write_appendix(
+    path: Path, groups: Iterable[AppendixGroup], layout: Layout | None = None
+) -> Path:
     """Write `groups` as an .xlsx appendix at `path` and return the path."""
     layout = layout or Layout()
     workbook = Workbook()
@@ -52,12 +60,16 @@ def write_appendix(path: Path, groups: Iterable[AppendixGroup], layout: Layout |
     sheet.title = layout.sheet_name
     for title in layout.titles:
         sheet.append([title])
-        sheet.merge_cells(start_row=sheet.max_row, start_column=1, end_row=sheet.max_row, end_column=6)
+        sheet.merge_cells(
+            start_row=sheet.max_row, start_column=1, end_row=sheet.max_row, end_column=6
+        )
     _write_header(sheet, layout)
     for group in groups:
         _write_group(sheet, group, layout)
         for task in group.tasks:
-            sheet.append([task.number, task.title, task.lead, task.coop, task.deadline, task.output])
+            sheet.append(
+                [task.number, task.title, task.lead, task.coop, task.deadline, task.output]
+            )
             for cell in sheet[sheet.max_row]:
                 if isinstance(cell.value, str):
                     cell.data_type = "s"  # text as typed, even when it starts with "="
@@ -77,11 +89,21 @@ def _write_header(sheet: Any, layout: Layout) -> None:
         sheet.append(list(HEADER))
     else:
         top = sheet.max_row + 1
-        sheet.append(["TT", "Nhiệm vụ", "Cơ quan thực hiện", None, "Thời gian hoàn thành",
-                      "Sản phẩm (kết quả đầu ra)"])
+        sheet.append(
+            [
+                "TT",
+                "Nhiệm vụ",
+                "Cơ quan thực hiện",
+                None,
+                "Thời gian hoàn thành",
+                "Sản phẩm (kết quả đầu ra)",
+            ]
+        )
         sheet.append([None, None, "Chủ trì", "Phối hợp", None, None])
         for column in (1, 2, 5, 6):
-            sheet.merge_cells(start_row=top, start_column=column, end_row=top + 1, end_column=column)
+            sheet.merge_cells(
+                start_row=top, start_column=column, end_row=top + 1, end_column=column
+            )
         sheet.merge_cells(start_row=top, start_column=3, end_row=top, end_column=4)
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
