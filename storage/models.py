@@ -299,6 +299,9 @@ class Conversation(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = _now_column()
 
+    # Every UPDATE checks the version read, so a stale update fails instead of overwriting.
+    __mapper_args__ = {"version_id_col": version}
+
 
 class ProcessedUpdate(Base):
     """An incoming update already handled, so a redelivery has its effect once.

@@ -1,0 +1,101 @@
+"""What one step of a dialog can see: the event, the person, their saved state, the session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.events import Incoming
+from handlers.i18n import t
+from storage.models import Conversation, Person
+from storage.repositories import people
+
+
+@dataclass(frozen=True)
+class HandlerConfig:
+    """What the dialogs need from the settings (handlers never read bot.config)."""
+
+    data_dir: Path
+    tz: ZoneInfo
+    default_language: str = "vi"
+    admins: frozenset[tuple[str, str]] = frozenset()
+    dialog_ttl: timedelta = timedelta(hours=2)
+    max_file_bytes: int = 20 * 1024 * 1024
+
+
+@dataclass
+class Ctx:
+    session: AsyncSession
+    config: HandlerConfig
+    event: Incoming
+    now: datetime
+    person: Person | None
+    state: Conversation
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    async def load(cls, session: AsyncSession, config: HandlerConfig, event: Incoming,
+                   now: datetime) -> Ctx:
+        person = await people.find_by_identity(session, event.channel, event.sender_id)
+        if (event.channel, event.sender_id) in config.admins:
+            person = await people.ensure_admin(
+                session, channel=event.channel, external_id=event.sender_id,
+                chat_id=event.chat_id, name=event.sender_name,
+                language=config.default_language, now=now)
+        state = await session.scalar(select(Conversation).where(
+            Conversation.channel == event.channel, Conversation.chat_id == event.chat_id,
+            Conversation.person_key == event.sender_id))
+        if state is None:
+            state = Conversation(channel=event.channel, chat_id=event.chat_id,
+                                 person_key=event.sender_id, dialog=None, step=None, data={},
+                                 updated_at=now)
+        return cls(session, config, event, now, person, state)
+
+    @property
+    def lang(self) -> str:
+        return self.person.language if self.person else self.config.default_language
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.config.tz).date()
+
+    def t(self, key: str, **values: object) -> str:
+        return t(self.lang, key, **values)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return dict(self.state.data or {})
+
+    def put(self, **values: Any) -> None:
+        """Change the dialog's data; a new dict, so the change is saved (JSON is not tracked)."""
+        self.state.data = {**(self.state.data or {}), **values}
+
+    def in_dialog(self) -> bool:
+        return bool(self.state.dialog)
+
+    def expired(self) -> bool:
+        expires = self.state.expires_at
+        if not self.state.dialog or expires is None:
+            return False
+        return (expires if expires.tzinfo else expires.replace(tzinfo=self.now.tzinfo)) <= self.now
+
+    def set_step(self, dialog: str, step: str) -> None:
+        self.state.dialog, self.state.step = dialog, step
+        self.state.expires_at = self.now + self.config.dialog_ttl
+        self.state.updated_at = self.now
+
+    def clear(self) -> None:
+        self.state.dialog, self.state.step, self.state.data = None, None, {}
+        self.state.expires_at, self.state.updated_at = None, self.now
+
+    async def save(self) -> None:
+        if self.state.id is None and not self.state.dialog:
+            return  # nothing to remember for someone who never started a dialog
+        self.session.add(self.state)
+        await self.session.flush()

@@ -1,0 +1,118 @@
+"""The one entry point of every channel: an Incoming in, the replies to show out.
+
+Each update is handled in one transaction that also records it (with its replies) as
+processed, so a redelivered update has its effect once; a conflicting concurrent step (the
+conversation's version moved on, or the row appeared meanwhile) is retried from a fresh read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+import handlers.dialogs  # noqa: F401  (registers every dialog's steps)
+from handlers.context import Ctx, HandlerConfig
+from handlers.events import Incoming, Option, Reply
+from handlers.i18n import t
+from handlers.router import route
+from storage.repositories import people, updates
+
+__all__ = ["Dispatcher", "Handled", "HandlerConfig", "utc_now"]
+log = logging.getLogger(__name__)
+ATTEMPTS = 6
+KEY_SEPARATOR = "\x1f"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Handled:
+    replies: list[Reply]
+    delivery_key: str | None
+
+
+class Dispatcher:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], config: HandlerConfig,
+                 clock: Callable[[], datetime] = utc_now) -> None:
+        self.sessions, self.config, self.clock = sessions, config, clock
+
+    async def handle(self, event: Incoming) -> Handled:
+        """Handle `event` once; retried internally when a concurrent step got there first."""
+        for attempt in range(ATTEMPTS):
+            try:
+                return await self._handle_once(event)
+            except (StaleDataError, IntegrityError) as exc:
+                log.info("step conflict for %s/%s (attempt %d): %s", event.channel,
+                         event.chat_id, attempt + 1, type(exc).__name__)
+            except OperationalError as exc:
+                if "locked" not in str(exc).lower():
+                    raise
+                log.info("database busy for %s/%s (attempt %d)", event.channel, event.chat_id,
+                         attempt + 1)
+            await asyncio.sleep(0.02 * (attempt + 1) + random.random() * 0.03)
+        log.warning("gave up on an update of %s/%s after %d conflicts", event.channel,
+                    event.chat_id, ATTEMPTS)
+        return Handled([Reply(t(self.config.default_language, "busy"))], None)
+
+    async def _handle_once(self, event: Incoming) -> Handled:
+        now = self.clock()
+        async with self.sessions() as session:
+            try:
+                if event.update_key:
+                    done = await updates.find(session, event.channel, event.update_key)
+                    if done is not None:
+                        return self._again(event, done.replies, done.delivered_at is None)
+                ctx = await Ctx.load(session, self.config, event, now)
+                replies = await route(ctx)
+                await ctx.save()
+                key = None
+                if event.update_key:
+                    updates.record(session, event.channel, event.update_key,
+                                   [_plain(r) for r in replies], now)
+                    key = f"{event.channel}{KEY_SEPARATOR}{event.update_key}"
+                await session.commit()
+                return Handled(replies, key)
+            except BaseException:
+                await session.rollback()
+                raise
+
+    def _again(self, event: Incoming, replies: list[Any] | None, undelivered: bool) -> Handled:
+        if not undelivered:
+            return Handled([], None)
+        key = f"{event.channel}{KEY_SEPARATOR}{event.update_key}"
+        return Handled([_reply(item) for item in replies or []], key)
+
+    async def mark_delivered(self, delivery_key: str) -> None:
+        channel, _, key = delivery_key.partition(KEY_SEPARATOR)
+        async with self.sessions() as session:
+            await updates.mark_delivered(session, channel, key, self.clock())
+            await session.commit()
+
+    async def mark_unreachable(self, channel: str, external_id: str) -> None:
+        async with self.sessions() as session:
+            await people.mark_unreachable(session, channel, external_id)
+            await session.commit()
+
+
+def _plain(reply: Reply) -> dict[str, Any]:
+    # Files are not kept: dialogs send none, and bytes do not belong in this table.
+    return {"text": reply.text, "options": [[o.id, o.label] for o in reply.options],
+            "replace_prompt": reply.replace_prompt, "columns": reply.columns,
+            "extras": dict(reply.extras)}
+
+
+def _reply(item: dict[str, Any]) -> Reply:
+    return Reply(item["text"], tuple(Option(i, label) for i, label in item["options"]),
+                 replace_prompt=item["replace_prompt"], columns=item["columns"],
+                 extras=dict(item.get("extras") or {}))

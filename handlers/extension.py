@@ -1,0 +1,124 @@
+"""/giahan: task → proposed date (after today) → reason → send, stored as a pending request."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from handlers import task_picker
+from handlers.context import Ctx
+from handlers.events import Option, Reply
+from handlers.i18n import day
+from handlers.steps import Answer, Finish, Refusal, Step, enter, register
+from handlers.wording import deadline_words, short
+from storage.models import ExtensionRequest, Task
+
+DIALOG = "extension"
+_DATE = re.compile(r"^\s*(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})\s*$")
+
+
+async def begin(ctx: Ctx) -> list[Reply]:
+    """Starts a request for more time; `/giahan VII.3` goes straight to the date."""
+    ctx.clear()
+    if ctx.event.args:
+        picked = await task_picker.take(ctx, Answer(None, ctx.event.args[0]))
+        if isinstance(picked, Task):
+            ctx.put(task_id=picked.id)
+            return await enter(ctx, DIALOG, "date")
+        if isinstance(picked, Refusal):
+            return [Reply(picked.text), *await enter(ctx, DIALOG, "task")]
+    return await enter(ctx, DIALOG, "task")
+
+
+async def ask_task(ctx: Ctx) -> Reply | Finish:
+    return await task_picker.ask(ctx, "extension_choose_task")
+
+
+async def take_task(ctx: Ctx, answer: Answer) -> str | Refusal:
+    picked = await task_picker.take(ctx, answer)
+    if isinstance(picked, Refusal):
+        return picked
+    if isinstance(picked, int):
+        ctx.put(page=picked)
+        return "task"
+    ctx.put(task_id=picked.id)
+    return "date"
+
+
+async def ask_date(ctx: Ctx) -> Reply | Finish:
+    task = await task_picker.current(ctx)
+    if task is None:
+        return Finish([Reply(ctx.t("task_not_yours"))])
+    return Reply(ctx.t("extension_ask_date", code=task.code, title=short(task.title, 120),
+                       deadline=deadline_words(ctx, task), today=day(ctx.today)))
+
+
+def parse_date(ctx: Ctx, text: str) -> date | Refusal:
+    """A dd/mm/yyyy date strictly after today."""
+    match = _DATE.match(text)
+    if match is None:
+        return Refusal(ctx.t("date_format", text=short(text, 30)))
+    day_, month, year = (int(part) for part in match.groups())
+    try:
+        proposed = date(year, month, day_)
+    except ValueError:
+        return Refusal(ctx.t("date_invalid", text=text.strip()))
+    if proposed <= ctx.today:
+        return Refusal(ctx.t("date_not_future", date=day(proposed), today=day(ctx.today)))
+    return proposed
+
+
+async def take_date(ctx: Ctx, answer: Answer) -> str | Refusal:
+    proposed = parse_date(ctx, answer.text)
+    if isinstance(proposed, Refusal):
+        return proposed
+    ctx.put(proposed=proposed.isoformat())
+    return "reason"
+
+
+async def ask_reason(ctx: Ctx) -> Reply:
+    return Reply(ctx.t("extension_ask_reason"))
+
+
+async def take_reason(ctx: Ctx, answer: Answer) -> str | Refusal:
+    if not answer.text or answer.option_id:
+        return Refusal(ctx.t("reason_required"))
+    ctx.put(reason=answer.text[:4000])
+    return "confirm"
+
+
+async def ask_confirm(ctx: Ctx) -> Reply | Finish:
+    task = await task_picker.current(ctx)
+    if task is None:
+        return Finish([Reply(ctx.t("task_not_yours"))])
+    proposed = date.fromisoformat(ctx.data["proposed"])
+    text = ctx.t("extension_summary", code=task.code, title=short(task.title, 120),
+                 date=day(proposed), reason=ctx.data["reason"])
+    return Reply(text, (Option("c:send", ctx.t("send")), Option("c:cancel", ctx.t("cancel"))),
+                 columns=2)
+
+
+async def take_confirm(ctx: Ctx, answer: Answer) -> str | Refusal | Finish:
+    if answer.option_id == "c:cancel":
+        return Finish([Reply(ctx.t("extension_cancelled"), replace_prompt=True)])
+    if answer.option_id != "c:send":
+        return Refusal(ctx.t("choose_option"))
+    task = await task_picker.current(ctx)
+    if task is None or ctx.person is None or ctx.person.unit_id is None:
+        return Finish([Reply(ctx.t("task_not_yours"))])
+    request = ExtensionRequest(task_id=task.id, unit_id=ctx.person.unit_id,
+                               person_id=ctx.person.id,
+                               proposed_date=date.fromisoformat(ctx.data["proposed"]),
+                               reason=ctx.data["reason"], created_at=ctx.now)
+    ctx.session.add(request)
+    await ctx.session.flush()
+    return Finish([Reply(ctx.t("extension_sent", id=request.id, code=task.code,
+                               date=day(request.proposed_date)), replace_prompt=True)])
+
+
+register(DIALOG, {
+    "task": Step(ask_task, take_task),
+    "date": Step(ask_date, take_date, numbered=False),
+    "reason": Step(ask_reason, take_reason),
+    "confirm": Step(ask_confirm, take_confirm),
+})

@@ -1,0 +1,55 @@
+"""/start CODE: a newcomer joins their unit with an invite; a member is greeted."""
+
+from __future__ import annotations
+
+import logging
+
+from handlers.context import Ctx
+from handlers.events import Reply
+from handlers.views import help_lines
+from storage.models import Role
+from storage.repositories import invites, people
+from storage.repositories.invites import InviteCheck
+
+log = logging.getLogger(__name__)
+REFUSALS = {InviteCheck.UNKNOWN: "invite_unknown", InviteCheck.EXPIRED: "invite_expired",
+            InviteCheck.USED_UP: "invite_used_up", InviteCheck.ALREADY_USED: "invite_already_used"}
+
+
+async def start(ctx: Ctx) -> list[Reply]:
+    """Greets a member; joins a newcomer when a code comes with the command."""
+    if ctx.event.args:
+        return await redeem(ctx, ctx.event.args[0])
+    if ctx.person is None:
+        return [Reply(ctx.t("start_need_code"))]
+    return [greeting(ctx, "welcome_back")]
+
+
+async def redeem(ctx: Ctx, code: str) -> list[Reply]:
+    invite = await invites.find(ctx.session, code.strip())
+    verdict = await invites.check(ctx.session, invite, ctx.person, ctx.now)
+    if verdict != InviteCheck.OK or invite is None:
+        log.info("invite %s refused for %s/%s: %s", code[:3] + "…", ctx.event.channel,
+                 ctx.event.sender_id, verdict)
+        return [Reply(ctx.t(REFUSALS[verdict]))]
+    if ctx.person is None:
+        ctx.person = await people.create(
+            ctx.session, channel=ctx.event.channel, external_id=ctx.event.sender_id,
+            chat_id=ctx.event.chat_id, name=ctx.event.sender_name, role=invite.role,
+            unit_id=invite.unit_id, language=ctx.config.default_language, now=ctx.now)
+    else:
+        ctx.person.unit_id = invite.unit_id or ctx.person.unit_id
+        if ctx.person.role != Role.ADMIN:
+            ctx.person.role = invite.role
+        await ctx.session.flush()
+        await ctx.session.refresh(ctx.person, ["unit"])
+    await invites.redeem(ctx.session, invite, ctx.person, ctx.now)
+    return [greeting(ctx, "welcome")]
+
+
+def greeting(ctx: Ctx, key: str) -> Reply:
+    person = ctx.person
+    assert person is not None
+    unit = person.unit.name if person.unit else ctx.t("no_unit_name")
+    text = ctx.t(key, name=person.full_name, unit=unit, role=ctx.t(f"role_{person.role}"))
+    return Reply("\n".join([text, "", *help_lines(ctx)]))

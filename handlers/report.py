@@ -1,0 +1,278 @@
+"""/baocao: task → status → percent → results → difficulties → proposals → files → send.
+
+Each step is an `ask` and a `take`; the table at the bottom is the whole dialog.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePath
+from typing import Any
+
+from handlers import task_picker
+from handlers.context import Ctx
+from handlers.events import IncomingFile, Option, Reply
+from handlers.i18n import number
+from handlers.steps import Answer, Finish, Refusal, Step, enter, register
+from handlers.wording import deadline_words, short, status_label
+from storage.models import EvidenceFile, Task, TaskStatus
+from storage.repositories import evidence
+from storage.repositories import reports as report_store
+from storage.status import completion_status, is_overdue
+
+DIALOG = "report"
+CHOSEN_STATUSES = ("done", "in_progress", "not_started", "blocked", "paused")
+PERCENTS = (0, 25, 50, 75, 100)
+ALLOWED_FILES = {".pdf": "application/pdf",
+                 ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                 ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                 ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+MAX_TEXT = 4000
+EDITABLE = ("task", "status", "percent", "results", "difficulties", "proposals", "files")
+_PERCENT = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*%?\s*$")
+
+
+async def begin(ctx: Ctx) -> list[Reply]:
+    """Starts a report; `/baocao VII.3` goes straight to that task's status."""
+    ctx.clear()
+    if ctx.event.args:
+        picked = await task_picker.take(ctx, Answer(None, ctx.event.args[0]))
+        if isinstance(picked, Refusal):
+            return [Reply(picked.text), *await enter(ctx, DIALOG, "task")]
+        if isinstance(picked, Task):
+            ctx.put(task_id=picked.id)
+            return await enter(ctx, DIALOG, "status")
+    return await enter(ctx, DIALOG, "task")
+
+
+async def ask_task(ctx: Ctx) -> Reply | Finish:
+    return await task_picker.ask(ctx, "report_choose_task")
+
+
+async def take_task(ctx: Ctx, answer: Answer) -> str | Refusal:
+    picked = await task_picker.take(ctx, answer)
+    if isinstance(picked, Refusal):
+        return picked
+    if isinstance(picked, int):
+        ctx.put(page=picked)
+        return "task"
+    ctx.put(task_id=picked.id)
+    return "status"
+
+
+async def _task(ctx: Ctx) -> Task | Finish:
+    task = await task_picker.current(ctx)
+    return task if task is not None else Finish([Reply(ctx.t("task_not_yours"))])
+
+
+def _status_words(ctx: Ctx, task: Task, choice: str) -> str:
+    if choice == "done":
+        done = completion_status(task.due_date, task.ongoing, ctx.today)
+        return ctx.t(f"status_{done.value}")
+    if choice == "in_progress":
+        return status_label(ctx, task, TaskStatus.IN_PROGRESS)
+    return ctx.t(f"status_{choice}")
+
+
+async def ask_status(ctx: Ctx) -> Reply | Finish:
+    task = await _task(ctx)
+    if isinstance(task, Finish):
+        return task
+    options = tuple(Option(f"st:{c}", _status_words(ctx, task, c)) for c in CHOSEN_STATUSES)
+    text = ctx.t("report_ask_status", code=task.code, title=short(task.title, 160),
+                 deadline=deadline_words(ctx, task))
+    return Reply(text, options)
+
+
+async def take_status(ctx: Ctx, answer: Answer) -> str | Refusal | Finish:
+    task = await _task(ctx)
+    if isinstance(task, Finish):
+        return task
+    choice = (answer.option_id or "").removeprefix("st:")
+    if choice not in CHOSEN_STATUSES:
+        return Refusal(ctx.t("choose_option"))
+    if choice == "done":
+        ctx.put(status=completion_status(task.due_date, task.ongoing, ctx.today).value,
+                percent=100)
+        return "results"
+    in_progress = TaskStatus.OVERDUE if is_overdue(task.due_date, task.ongoing, ctx.today) \
+        else TaskStatus.IN_PROGRESS
+    ctx.put(status=in_progress.value if choice == "in_progress" else choice)
+    return "percent"
+
+
+async def ask_percent(ctx: Ctx) -> Reply:
+    options = tuple(Option(f"p:{value}", f"{value}%") for value in PERCENTS)
+    return Reply(ctx.t("report_ask_percent"), options, columns=5)
+
+
+def parse_percent(ctx: Ctx, answer: Answer) -> int | Refusal:
+    """A whole number 0–100 from a button or typed text ("50", "50%", " 50 ")."""
+    option = answer.option_id or ""
+    if option.startswith("p:") and option[2:].isdigit():
+        return int(option[2:])
+    match = _PERCENT.match(answer.text)
+    if match is None:
+        return Refusal(ctx.t("percent_not_number", text=short(answer.text, 30)))
+    if not match.group(1).lstrip("-").isdigit():
+        return Refusal(ctx.t("percent_not_whole", text=match.group(1)))
+    value = int(match.group(1))
+    if not 0 <= value <= 100:
+        return Refusal(ctx.t("percent_out_of_range", value=value))
+    return value
+
+
+async def take_percent(ctx: Ctx, answer: Answer) -> str | Refusal:
+    value = parse_percent(ctx, answer)
+    if isinstance(value, Refusal):
+        return value
+    ctx.put(percent=value)
+    return "results"
+
+
+async def ask_results(ctx: Ctx) -> Reply:
+    return Reply(ctx.t("report_ask_results"))
+
+
+async def take_results(ctx: Ctx, answer: Answer) -> str | Refusal:
+    if not answer.text or answer.option_id:
+        return Refusal(ctx.t("results_required"))
+    if len(answer.text) > MAX_TEXT:
+        return Refusal(ctx.t("text_too_long", limit=number(ctx.lang, MAX_TEXT)))
+    ctx.put(results=answer.text)
+    return "difficulties"
+
+
+def _optional_text(name: str, next_step: str):  # type: ignore[no-untyped-def]
+    async def ask(ctx: Ctx) -> Reply:
+        return Reply(ctx.t(f"report_ask_{name}"), (Option("skip", ctx.t("skip")),))
+
+    async def take(ctx: Ctx, answer: Answer) -> str | Refusal:
+        if answer.option_id == "skip":
+            ctx.put(**{name: ""})
+            return next_step
+        if answer.option_id or not answer.text:
+            return Refusal(ctx.t("type_or_skip"))
+        if len(answer.text) > MAX_TEXT:
+            return Refusal(ctx.t("text_too_long", limit=number(ctx.lang, MAX_TEXT)))
+        ctx.put(**{name: answer.text})
+        return next_step
+
+    return Step(ask, take)
+
+
+async def ask_files(ctx: Ctx) -> Reply:
+    files = ctx.data.get("files") or []
+    done = Option("files_done", ctx.t("files_done") if files else ctx.t("skip"))
+    text = ctx.t("report_ask_files")
+    if files:
+        names = ", ".join(item["file_name"] for item in files)
+        text = ctx.t("files_received", count=len(files), names=names) + "\n" + text
+    return Reply(text, (done,))
+
+
+async def take_files(ctx: Ctx, answer: Answer) -> str | Refusal:
+    if answer.option_id == "files_done":
+        return "confirm"
+    if not answer.files:
+        return Refusal(ctx.t("send_file_or_done"))
+    kept = list(ctx.data.get("files") or [])
+    for incoming in answer.files:
+        stored = await _store_file(ctx, incoming)
+        if isinstance(stored, Refusal):
+            return stored
+        kept.append(stored)
+    ctx.put(files=kept)
+    return "files"
+
+
+async def _store_file(ctx: Ctx, incoming: IncomingFile) -> dict[str, Any] | Refusal:
+    suffix = PurePath(incoming.file_name or "").suffix.lower()
+    if suffix not in ALLOWED_FILES:
+        return Refusal(ctx.t("file_type_refused", name=incoming.file_name or "?"))
+    limit_mb = number(ctx.lang, ctx.config.max_file_bytes // (1024 * 1024))
+    if incoming.size is not None and incoming.size > ctx.config.max_file_bytes:
+        return Refusal(ctx.t("file_too_big", name=incoming.file_name, limit=limit_mb))
+    content = await incoming.read()
+    if len(content) > ctx.config.max_file_bytes:
+        return Refusal(ctx.t("file_too_big", name=incoming.file_name, limit=limit_mb))
+    mime = incoming.mime_type or ALLOWED_FILES[suffix]
+    stored = evidence.store(ctx.config.data_dir, content, incoming.file_name, mime, ctx.now)
+    return {"sha256": stored.sha256, "file_name": stored.file_name, "mime_type": mime,
+            "size": stored.size, "storage_path": stored.storage_path}
+
+
+async def ask_confirm(ctx: Ctx) -> Reply | Finish:
+    task = await _task(ctx)
+    if isinstance(task, Finish):
+        return task
+    data = ctx.data
+    none = ctx.t("none")
+    summary = ctx.t(
+        "report_summary", code=task.code, title=short(task.title, 160),
+        status=ctx.t(f"status_{data['status']}"), percent=data["percent"],
+        results=data.get("results") or none, difficulties=data.get("difficulties") or none,
+        proposals=data.get("proposals") or none,
+        files=", ".join(f["file_name"] for f in data.get("files") or []) or none)
+    options = (Option("c:send", ctx.t("send")), Option("c:edit", ctx.t("edit")),
+               Option("c:cancel", ctx.t("cancel")))
+    return Reply(summary, options, columns=3)
+
+
+async def take_confirm(ctx: Ctx, answer: Answer) -> str | Refusal | Finish:
+    if answer.option_id == "c:edit":
+        return "edit"
+    if answer.option_id == "c:cancel":
+        return Finish([Reply(ctx.t("report_cancelled"), replace_prompt=True)])
+    if answer.option_id != "c:send":
+        return Refusal(ctx.t("choose_option"))
+    task = await _task(ctx)
+    if isinstance(task, Finish):
+        return task
+    return Finish([await _send(ctx, task)])
+
+
+async def _send(ctx: Ctx, task: Task) -> Reply:
+    assert ctx.person is not None
+    data = ctx.data
+    files = [EvidenceFile(sha256=f["sha256"], file_name=f["file_name"],
+                                   mime_type=f["mime_type"], size=f["size"],
+                                   storage_path=f["storage_path"], created_at=ctx.now)
+             for f in data.get("files") or []]
+    report = await report_store.add(
+        ctx.session, task=task, person=ctx.person, status=data["status"],
+        percent=int(data["percent"]), results=data.get("results", ""),
+        difficulties=data.get("difficulties", ""), proposals=data.get("proposals", ""),
+        files=files, channel=ctx.event.channel, now=ctx.now)
+    return Reply(ctx.t("report_sent", id=report.id, code=task.code,
+                       status=ctx.t(f"status_{report.status}"), percent=report.percent),
+                 replace_prompt=True)
+
+
+async def ask_edit(ctx: Ctx) -> Reply:
+    options = tuple(Option(f"e:{step}", ctx.t(f"edit_{step}")) for step in EDITABLE)
+    return Reply(ctx.t("report_ask_edit"), options, columns=2)
+
+
+async def take_edit(ctx: Ctx, answer: Answer) -> str | Refusal:
+    step = (answer.option_id or "").removeprefix("e:")
+    if step not in EDITABLE:
+        return Refusal(ctx.t("choose_option"))
+    ctx.put(editing=True)
+    if step == "percent" and ctx.data.get("percent") == 100 and \
+            str(ctx.data.get("status", "")).startswith("done"):
+        return "status"  # a completed task is at 100%; its status decides the percent
+    return step
+
+
+register(DIALOG, {
+    "task": Step(ask_task, take_task),
+    "status": Step(ask_status, take_status),
+    "percent": Step(ask_percent, take_percent, numbered=False),
+    "results": Step(ask_results, take_results),
+    "difficulties": _optional_text("difficulties", "proposals"),
+    "proposals": _optional_text("proposals", "files"),
+    "files": Step(ask_files, take_files),
+    "confirm": Step(ask_confirm, take_confirm),
+    "edit": Step(ask_edit, take_edit),
+})

@@ -1,0 +1,104 @@
+"""The dialog machine: a step asks, the answer moves to the next step or is refused.
+
+A dialog is a table {step name: Step}. `take` returns the next step's name, a `Refusal`
+(said, then the question is asked again) or a `Finish` (the dialog ends with these replies).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from handlers.context import Ctx
+from handlers.events import IncomingFile, Option, Reply
+from storage.units import fold
+
+OFFERED = "_offered"
+NUMBERED = "_numbered"
+_NUMBER = re.compile(r"^(?:so|s[oố]|số|#)?\s*(\d{1,2})\s*[.)]?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Answer:
+    option_id: str | None
+    text: str
+    files: tuple[IncomingFile, ...] = ()
+
+
+@dataclass(frozen=True)
+class Refusal:
+    text: str
+
+
+@dataclass(frozen=True)
+class Finish:
+    replies: list[Reply] = field(default_factory=list)
+
+
+Ask = Callable[[Ctx], Awaitable[Reply | Finish]]
+Take = Callable[[Ctx, Answer], Awaitable["str | Refusal | Finish"]]
+
+
+@dataclass(frozen=True)
+class Step:
+    ask: Ask
+    take: Take
+    # When False, a typed number is the answer itself (a percent), not an option's number.
+    numbered: bool = True
+
+
+Dialog = dict[str, Step]
+DIALOGS: dict[str, Dialog] = {}
+# Steps that, while the person edits one answer from the summary, lead back to the summary.
+BACK_TO_SUMMARY = {"results", "difficulties", "proposals"}
+
+
+def register(name: str, dialog: Dialog) -> None:
+    DIALOGS[name] = dialog
+
+
+async def enter(ctx: Ctx, dialog: str, step: str, replace: bool = False) -> list[Reply]:
+    """Move to `step` and ask its question, remembering the options offered."""
+    ctx.set_step(dialog, step)
+    asked = await DIALOGS[dialog][step].ask(ctx)
+    if isinstance(asked, Finish):
+        ctx.clear()
+        return asked.replies
+    numbered = DIALOGS[dialog][step].numbered
+    ctx.put(**{OFFERED: [[o.id, o.label] for o in asked.options], NUMBERED: numbered})
+    extras = {**asked.extras, "numbered": "1" if numbered else "0"}
+    return [Reply(asked.text, asked.options, asked.files, replace or asked.replace_prompt,
+                  asked.columns, extras)]
+
+
+def resolve(ctx: Ctx, option_id: str | None, text: str) -> str | None:
+    """The option chosen by a button, by its number ("2", "số 2", "2.") or by its words."""
+    if option_id:
+        return option_id
+    offered = ctx.data.get(OFFERED) or []
+    if not text or not offered:
+        return None
+    match = _NUMBER.match(text.strip())
+    if match and ctx.data.get(NUMBERED, True):
+        index = int(match.group(1)) - 1
+        return offered[index][0] if 0 <= index < len(offered) else None
+    key = fold(text)
+    for option_id_, label in offered:
+        if key and key == fold(label):
+            return str(option_id_)
+    return None
+
+
+async def advance(ctx: Ctx, answer: Answer) -> list[Reply]:
+    """Give the answer to the current step and return what to show next."""
+    dialog, step = ctx.state.dialog or "", ctx.state.step or ""
+    result = await DIALOGS[dialog][step].take(ctx, answer)
+    if isinstance(result, Finish):
+        ctx.clear()
+        return result.replies
+    if isinstance(result, Refusal):
+        return [Reply(result.text), *await enter(ctx, dialog, step)]
+    if ctx.data.get("editing") and result in BACK_TO_SUMMARY and "confirm" in DIALOGS[dialog]:
+        result = "confirm"
+    return await enter(ctx, dialog, result, replace=answer.option_id is not None)
