@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from handlers.context import Ctx
-from handlers.events import IncomingFile, Option, Reply
+from handlers.events import IncomingFile, Reply
 from storage.units import fold
 
 OFFERED = "_offered"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -69,7 +69,8 @@ def config(data_dir: Path, admins: frozenset[tuple[str, str]] = frozenset()) -> 
     return HandlerConfig(data_dir=data_dir, tz=TZ, default_language="vi", admins=admins)
 
 
-def pdf_file(name: str = "bao_cao.pdf", content: bytes = PDF, size: int | None = None) -> IncomingFile:
+def pdf_file(name: str = "bao_cao.pdf", content: bytes = PDF,
+             size: int | None = None) -> IncomingFile:
     async def read() -> bytes:
         return content
 

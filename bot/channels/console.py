@@ -1,0 +1,65 @@
+"""The console channel: the same dialogs in a terminal, options as numbered lines."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from handlers.dispatcher import Dispatcher
+from handlers.events import Incoming, IncomingFile, Reply
+
+CHANNEL = "console"
+
+
+def render(reply: Reply) -> str:
+    """A reply as terminal text: options numbered unless the answer is a number itself."""
+    lines = [reply.text]
+    numbered = reply.extras.get("numbered", "1") == "1"
+    if reply.options and numbered:
+        lines += [f"  {i}. {option.label}" for i, option in enumerate(reply.options, start=1)]
+    elif reply.options:
+        lines.append("  " + " · ".join(option.label for option in reply.options))
+    return "\n".join(lines)
+
+
+def parse(line: str, sender_id: str, name: str, now: datetime) -> Incoming:
+    """A typed line as an event: "/cmd args", "@path/to/file.pdf" to attach a file, or text."""
+    text = line.strip()
+    base = {"channel": CHANNEL, "chat_id": sender_id, "sender_id": sender_id,
+            "sender_name": name, "received_at": now}
+    if text.startswith("/") and len(text) > 1:
+        command, *args = text[1:].split()
+        return Incoming(**base, text=text, command=command.lower(), args=tuple(args))
+    path = Path(text[1:]).expanduser() if text.startswith("@") else None
+    if path is not None and path.is_file():
+        return Incoming(**base, files=(_file(path),))
+    return Incoming(**base, text=text)
+
+
+def _file(path: Path) -> IncomingFile:
+    async def read() -> bytes:
+        return await asyncio.to_thread(path.read_bytes)
+
+    return IncomingFile(path.name, "", path.stat().st_size, read)
+
+
+async def chat(dispatcher: Dispatcher, sender_id: str, name: str, stdin: TextIO = sys.stdin,
+               stdout: TextIO = sys.stdout, clock: Callable[[], datetime] | None = None,
+               greeting: str = "") -> None:
+    """Read lines until end of input, answering each as the bot would."""
+    now = clock or (lambda: datetime.now(UTC))
+    if greeting:
+        print(greeting, file=stdout, flush=True)
+    while True:
+        line = await asyncio.to_thread(stdin.readline)
+        if not line:
+            return
+        if not line.strip():
+            continue
+        handled = await dispatcher.handle(parse(line, sender_id, name, now()))
+        for reply in handled.replies:
+            print(render(reply) + "\n", file=stdout, flush=True)

@@ -1,0 +1,82 @@
+"""`tiendo chat --as PERSON | --unit UNIT`: talk to tiendo in the terminal, no token needed."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.app import open_app
+from bot.channels import console
+from bot.config import Settings
+from bot.errors import UserError
+from bot.handler_config import handler_config
+from handlers.dispatcher import Dispatcher, utc_now
+from storage import migrate
+from storage.db import session_scope
+from storage.models import ChannelIdentity, Person, Role
+from storage.repositories import people
+from storage.units import UnitIndex, seed_units
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "chat", help="trò chuyện với tiendo ngay trong cửa sổ dòng lệnh",
+        description="Chạy các hội thoại của tiendo trong terminal. Gõ số để chọn, "
+                    "@đường/dẫn/tệp.pdf để gửi tệp, Ctrl-D để thoát.")
+    who = parser.add_mutually_exclusive_group(required=True)
+    who.add_argument("--as", dest="person", help="tên hoặc mã số của người đã có trong hệ thống")
+    who.add_argument("--unit", help="đơn vị: tạo (hoặc dùng lại) một cán bộ đầu mối thử nghiệm")
+    parser.set_defaults(func=run)
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> int:
+    async with open_app(settings) as app:
+        await migrate.upgrade(settings.database_url)
+        async with session_scope(app.sessions) as session:
+            await seed_units(session)
+            person = await (_demo_officer(session, args.unit) if args.unit
+                            else _existing(session, args.person))
+            sender = _console_id(person)
+            intro = f"Bạn đang trò chuyện với tiendo với tư cách {person.full_name}. " \
+                    "Gõ /trogiup để xem các lệnh, Ctrl-D để thoát."
+        dispatcher = Dispatcher(app.sessions, handler_config(settings))
+        await console.chat(dispatcher, sender, person.full_name, clock=utc_now, greeting=intro)
+    return 0
+
+
+async def _demo_officer(session: Any, unit_text: str) -> Person:
+    index = await UnitIndex.load(session)
+    unit = index.find(unit_text)
+    if unit is None:
+        closest = ", ".join(index.closest(unit_text)) or "—"
+        raise UserError(f"Không nhận ra đơn vị “{unit_text}”. Gần giống: {closest}.")
+    external_id = f"demo-{unit.id}"
+    person = await people.find_by_identity(session, console.CHANNEL, external_id)
+    if person is None:
+        name = f"Cán bộ thử nghiệm ({unit.short_name})"
+        person = await people.create(session, channel=console.CHANNEL, external_id=external_id,
+                                     chat_id=external_id, name=name,
+                                     role=Role.OFFICER, unit_id=unit.id, language="vi",
+                                     now=utc_now())
+    return person
+
+
+async def _existing(session: Any, who: str) -> Person:
+    query = select(Person).where(Person.id == int(who)) if who.isdigit() \
+        else select(Person).where(Person.full_name == who)
+    person = await session.scalar(query)
+    if person is None:
+        raise UserError(f"Không có người nào tên hoặc mã số “{who}”. Dùng --unit để thử với "
+                        "một cán bộ thử nghiệm.")
+    if not any(identity.channel == console.CHANNEL for identity in person.identities):
+        person.identities.append(ChannelIdentity(channel=console.CHANNEL,
+                                                 external_id=f"person-{person.id}",
+                                                 chat_id=f"person-{person.id}"))
+        await session.flush()
+    return person
+
+
+def _console_id(person: Person) -> str:
+    return next(i.external_id for i in person.identities if i.channel == console.CHANNEL)

@@ -1,0 +1,252 @@
+"""A small Telegram Bot API server on 127.0.0.1 that speaks the documented shapes.
+
+Tests push what users do (messages, documents, button presses) and read what the bot sent.
+Updates stay until confirmed by a later getUpdates offset, as on the real server, so a bot
+killed mid-update gets it again. Failures (429, 403) and a held sendMessage can be injected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+TOKEN = "123456:TEST-token-for-the-fake-server"
+BOT = {"id": 123456, "is_bot": True, "first_name": "tiendo", "username": "tiendo_test_bot",
+       "can_join_groups": True, "can_read_all_group_messages": False,
+       "supports_inline_queries": False}
+
+
+@dataclass
+class Sent:
+    method: str
+    chat_id: str
+    message_id: int
+    text: str
+    buttons: list[tuple[str, str]] = field(default_factory=list)
+
+
+class FakeTelegram:
+    def __init__(self, token: str = TOKEN) -> None:
+        self.token = token
+        self.updates: list[dict[str, Any]] = []
+        self.sent: list[Sent] = []
+        self.calls: list[str] = []
+        self.files: dict[str, tuple[str, bytes]] = {}
+        self.failures: list[tuple[str, int, str, dict[str, Any]]] = []
+        self.hold_sends = asyncio.Event()
+        self.hold_sends.set()
+        self.send_started = asyncio.Event()
+        self.webhook: dict[str, Any] = {"url": ""}
+        self._ids = itertools.count(1)
+        self._messages = itertools.count(1000)
+        self._new_update = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def start(self) -> str:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    # ---- what users do -------------------------------------------------------------------
+
+    def _user(self, user_id: int, name: str) -> dict[str, Any]:
+        first, _, last = name.partition(" ")
+        user = {"id": user_id, "is_bot": False, "first_name": first, "language_code": "vi"}
+        if last:
+            user["last_name"] = last
+        return user
+
+    def _message(self, user_id: int, name: str, **content: Any) -> dict[str, Any]:
+        return {"message_id": next(self._messages), "date": int(time.time()),
+                "chat": {"id": user_id, "type": "private", "first_name": name},
+                "from": self._user(user_id, name), **content}
+
+    async def _push(self, update: dict[str, Any]) -> int:
+        update_id = next(self._ids)
+        self.updates.append({"update_id": update_id, **update})
+        async with self._new_update:
+            self._new_update.notify_all()
+        return update_id
+
+    async def push_text(self, user_id: int, text: str, name: str = "Nguyễn Văn An") -> int:
+        message = self._message(user_id, name, text=text)
+        if text.startswith("/"):
+            length = len(text.split()[0])
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        return await self._push({"message": message})
+
+    async def push_document(self, user_id: int, file_name: str, content: bytes,
+                            mime_type: str = "application/pdf",
+                            name: str = "Nguyễn Văn An") -> int:
+        file_id = f"doc{next(self._ids)}"
+        self.files[file_id] = (f"documents/{file_name}", content)
+        document = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": file_name,
+                    "mime_type": mime_type, "file_size": len(content)}
+        return await self._push({"message": self._message(user_id, name, document=document)})
+
+    async def press(self, user_id: int, data: str, message_id: int,
+                    name: str = "Nguyễn Văn An") -> int:
+        message = {"message_id": message_id, "date": int(time.time()),
+                   "chat": {"id": user_id, "type": "private"}, "from": BOT, "text": "…"}
+        query = {"id": f"cb{next(self._ids)}", "from": self._user(user_id, name),
+                 "chat_instance": "ci", "data": data, "message": message}
+        return await self._push({"callback_query": query})
+
+    def fail_next(self, method: str, code: int, description: str, **parameters: Any) -> None:
+        self.failures.append((method, code, description, parameters))
+
+    # ---- what the bot sent ---------------------------------------------------------------
+
+    def to(self, chat_id: int) -> list[Sent]:
+        return [s for s in self.sent if s.chat_id == str(chat_id)]
+
+    async def wait_sent(self, chat_id: int, count: int, timeout: float = 10) -> list[Sent]:
+        deadline = time.monotonic() + timeout
+        while len(self.to(chat_id)) < count:
+            if time.monotonic() > deadline:
+                texts = [s.text[:60] for s in self.to(chat_id)]
+                raise AssertionError(f"waited for {count} messages to {chat_id}, got {texts}")
+            await asyncio.sleep(0.02)
+        return self.to(chat_id)
+
+    def confirmed_all(self) -> bool:
+        return not self.updates
+
+    # ---- the API -------------------------------------------------------------------------
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            return dict(await request.json())
+        if request.content_type.startswith("multipart/"):
+            params: dict[str, Any] = {}
+            async for part in await request.multipart():
+                params[part.name or ""] = (await part.read()).decode("utf-8", "replace") \
+                    if part.filename is None else part.filename
+            return params
+        if request.can_read_body:
+            return dict(await request.post())
+        return dict(request.query)
+
+    async def _api(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response({"ok": False, "error_code": 401,
+                                      "description": "Unauthorized"}, status=401)
+        method = request.match_info["method"]
+        self.calls.append(method)
+        params = await self._params(request)
+        for index, (name, code, description, extra) in enumerate(self.failures):
+            if name == method:
+                del self.failures[index]
+                body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+                if extra:
+                    body["parameters"] = extra
+                return web.json_response(body, status=code)
+        handler = getattr(self, f"_m_{method}", None)
+        if handler is None:
+            return web.json_response({"ok": False, "error_code": 404,
+                                      "description": "Not Found: method not found"}, status=404)
+        result = await handler(params)
+        if isinstance(result, web.Response):
+            return result
+        return web.json_response({"ok": True, "result": result})
+
+    async def _m_getMe(self, params: dict[str, Any]) -> Any:
+        return BOT
+
+    async def _m_getUpdates(self, params: dict[str, Any]) -> Any:
+        offset = int(params.get("offset") or 0)
+        if offset:
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        timeout = min(float(params.get("timeout") or 0), 5.0)
+        if not self.updates and timeout:
+            async with self._new_update:
+                try:
+                    await asyncio.wait_for(self._new_update.wait(), timeout)
+                except TimeoutError:
+                    pass
+        limit = int(params.get("limit") or 100)
+        return self.updates[:limit]
+
+    def _record(self, method: str, params: dict[str, Any], message_id: int) -> dict[str, Any]:
+        markup = params.get("reply_markup")
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        buttons = [(b["text"], b.get("callback_data", "")) for row in
+                   (markup or {}).get("inline_keyboard", []) for b in row]
+        text = str(params.get("text") or params.get("caption") or "")
+        self.sent.append(Sent(method, str(params["chat_id"]), message_id, text, buttons))
+        return {"message_id": message_id, "date": int(time.time()), "text": text,
+                "chat": {"id": int(params["chat_id"]), "type": "private"}, "from": BOT}
+
+    async def _m_sendMessage(self, params: dict[str, Any]) -> Any:
+        if len(str(params.get("text", ""))) > 4096:
+            return web.json_response({"ok": False, "error_code": 400,
+                                      "description": "Bad Request: message is too long"},
+                                     status=400)
+        self.send_started.set()
+        await self.hold_sends.wait()
+        return self._record("sendMessage", params, next(self._messages))
+
+    async def _m_editMessageText(self, params: dict[str, Any]) -> Any:
+        message_id = int(params["message_id"])
+        previous = [s for s in self.sent if s.message_id == message_id]
+        probe = self._record("editMessageText", params, message_id)
+        edited = self.sent.pop()
+        if previous and previous[-1].text == edited.text and previous[-1].buttons == edited.buttons:
+            return web.json_response({"ok": False, "error_code": 400, "description":
+                                      "Bad Request: message is not modified: specified new "
+                                      "message content and reply markup are exactly the same"},
+                                     status=400)
+        self.sent.append(edited)
+        return probe
+
+    async def _m_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _m_sendDocument(self, params: dict[str, Any]) -> Any:
+        return self._record("sendDocument", params, next(self._messages))
+
+    async def _m_getFile(self, params: dict[str, Any]) -> Any:
+        file_id = str(params["file_id"])
+        if file_id not in self.files:
+            return web.json_response({"ok": False, "error_code": 400,
+                                      "description": "Bad Request: invalid file_id"}, status=400)
+        path, content = self.files[file_id]
+        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(content),
+                "file_path": path}
+
+    async def _download(self, request: web.Request) -> web.Response:
+        for path, content in self.files.values():
+            if path == request.match_info["path"]:
+                return web.Response(body=content)
+        return web.Response(status=404)
+
+    async def _m_setWebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook = {"url": params.get("url", ""), "secret": params.get("secret_token", "")}
+        return True
+
+    async def _m_deleteWebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook = {"url": ""}
+        return True
+
+    async def _m_getWebhookInfo(self, params: dict[str, Any]) -> Any:
+        return {"url": self.webhook.get("url", ""), "has_custom_certificate": False,
+                "pending_update_count": len(self.updates)}
