@@ -12,8 +12,6 @@ from babel.numbers import format_decimal
 
 TEXTS = Path(__file__).parent / "texts"
 LANGUAGES = ("vi", "en")
-WEEKDAYS = {"vi": ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"),
-            "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")}
 
 
 @cache
@@ -42,7 +40,3 @@ def moment(value: datetime, tz: ZoneInfo) -> str:
     """dd/mm/yyyy HH:MM in the city's time zone (a zoneless value is UTC, as stored)."""
     aware = value if value.tzinfo else value.replace(tzinfo=UTC)
     return aware.astimezone(tz).strftime("%d/%m/%Y %H:%M")
-
-
-def weekday(lang: str, value: date) -> str:
-    return WEEKDAYS[lang if lang in WEEKDAYS else "vi"][value.weekday()]

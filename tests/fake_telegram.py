@@ -152,6 +152,7 @@ class FakeTelegram:
         method = request.match_info["method"]
         self.calls.append(method)
         params = await self._params(request)
+        params["_request"] = request
         for index, (name, code, description, extra) in enumerate(self.failures):
             if name == method:
                 del self.failures[index]
@@ -203,6 +204,9 @@ class FakeTelegram:
                                      status=400)
         self.send_started.set()
         await self.hold_sends.wait()
+        request = params["_request"]
+        if request.transport is None or request.transport.is_closing():
+            return web.Response(status=499)  # the bot died while we held its message
         return self._record("sendMessage", params, next(self._messages))
 
     async def _m_editMessageText(self, params: dict[str, Any]) -> Any:

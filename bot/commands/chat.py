@@ -32,18 +32,23 @@ def register(subparsers: Any) -> None:
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
+    await migrate.upgrade(settings.database_url)
+    await chat_in_terminal(settings, unit=args.unit, person=args.person)
+    return 0
+
+
+async def chat_in_terminal(settings: Settings, unit: str | None = None,
+                           person: str | None = None) -> None:
+    """Talk on stdin/stdout as `person`, or as the demo officer of `unit`, until end of input."""
     async with open_app(settings) as app:
-        await migrate.upgrade(settings.database_url)
         async with session_scope(app.sessions) as session:
             await seed_units(session)
-            person = await (_demo_officer(session, args.unit) if args.unit
-                            else _existing(session, args.person))
-            sender = _console_id(person)
-            intro = f"Bạn đang trò chuyện với tiendo với tư cách {person.full_name}. " \
+            who = await (_demo_officer(session, unit) if unit else _existing(session, person or ""))
+            sender, name = _console_id(who), who.full_name
+            intro = f"Bạn đang trò chuyện với tiendo với tư cách {name}. " \
                     "Gõ /trogiup để xem các lệnh, Ctrl-D để thoát."
         dispatcher = Dispatcher(app.sessions, handler_config(settings))
-        await console.chat(dispatcher, sender, person.full_name, clock=utc_now, greeting=intro)
-    return 0
+        await console.chat(dispatcher, sender, name, clock=utc_now, greeting=intro)
 
 
 async def _demo_officer(session: Any, unit_text: str) -> Person:

@@ -20,6 +20,8 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "demo", help="tạo cơ sở dữ liệu với kế hoạch mẫu và in tóm tắt tiến độ"
     )
+    parser.add_argument("--no-chat", action="store_true",
+                        help="chỉ in tóm tắt, không mở trò chuyện thử với cán bộ đầu mối")
     parser.set_defaults(func=run_demo)
 
 
@@ -32,6 +34,11 @@ async def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     print(f"Cơ sở dữ liệu: {describe_url(settings.database_url)}")
     print(f"Kế hoạch mẫu: {SAMPLE_PATH.name} ({len(result.created)} nhiệm vụ mới nhập)")
     print(summary_text(records, today.strftime("%d/%m/%Y")))
+    if not getattr(args, "no_chat", False):
+        from bot.commands.chat import chat_in_terminal  # the console chat is issue 3's
+
+        print()
+        await chat_in_terminal(settings, unit="Sở Thông tin và Truyền thông")
     return 0
 
 
