@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 
 from handlers.context import Ctx
 from handlers.events import IncomingFile, Reply
+from storage.textfold import strip_marks
 from storage.units import fold
 
 OFFERED = "_offered"
 NUMBERED = "_numbered"
-_NUMBER = re.compile(r"^(?:so|s[oố]|số|#)?\s*(\d{1,2})\s*[.)]?$", re.IGNORECASE)
+_NUMBER = re.compile(r"^(?:so|#)?\s*(\d{1,2})\s*[.)]?$")
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def resolve(ctx: Ctx, option_id: str | None, text: str) -> str | None:
     offered = ctx.data.get(OFFERED) or []
     if not text or not offered:
         return None
-    match = _NUMBER.match(text.strip())
+    match = _NUMBER.match(strip_marks(text.strip()))
     if match and ctx.data.get(NUMBERED, True):
         index = int(match.group(1)) - 1
         return offered[index][0] if 0 <= index < len(offered) else None
@@ -99,6 +100,7 @@ async def advance(ctx: Ctx, answer: Answer) -> list[Reply]:
         return result.replies
     if isinstance(result, Refusal):
         return [Reply(result.text), *await enter(ctx, dialog, step)]
-    if ctx.data.get("editing") and result in BACK_TO_SUMMARY and "confirm" in DIALOGS[dialog]:
+    if step != "edit" and ctx.data.get("editing") and result in BACK_TO_SUMMARY \
+            and "confirm" in DIALOGS[dialog]:
         result = "confirm"
     return await enter(ctx, dialog, result, replace=answer.option_id is not None)

@@ -15,11 +15,12 @@ target_metadata = Base.metadata
 
 
 def _url() -> str:
-    url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
+    # `tiendo db …` passes the URL in; the plain `alembic` command takes `-x url=…`.
+    url = config.attributes.get("database_url") or context.get_x_argument(as_dictionary=True).get(
+        "url"
+    )
     if not url:
-        from bot.config import load_settings  # only when run by the plain `alembic` command
-
-        url = load_settings().database_url
+        raise SystemExit("No database URL: run `tiendo db upgrade`, or `alembic -x url=… check`.")
     return str(url)
 
 

@@ -1,0 +1,39 @@
+"""A newcomer with no token files a whole report from the terminal, through the real stdin."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from tests.plan_factory import PDF
+
+
+def test_chat_as_a_demo_officer_files_a_report_with_a_pdf(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert run_cli("demo", "--no-chat").code == 0
+    (tmp_path / "bao_cao.pdf").write_bytes(PDF)
+    typed = ["/baocao", "1", "2", " 50% ", "Đã in 5.000 tờ rơi.", "Bỏ qua", "Thêm kinh phí.",
+             f"@{tmp_path / 'bao_cao.pdf'}", "Xong", "Gửi", "/nhiemvu"]
+
+    result = run_cli("chat", "--unit", "Sở TT&TT", input="\n".join(typed) + "\n")
+
+    assert result.code == 0, result.err
+    assert "Cán bộ thử nghiệm (Sở TT&TT)" in result.out
+    assert "  1. I.3 · " in result.out  # numbered options, overdue first
+    assert "Đã nhận 1 tệp: bao_cao.pdf" in result.out
+    assert "Tỷ lệ hoàn thành: 50%" in result.out
+    assert "Đã gửi báo cáo số 1 cho nhiệm vụ I.3" in result.out
+    assert "Đang thực hiện, đã quá hạn · 50%" in result.out
+    digest = hashlib.sha256(PDF).hexdigest()
+    assert (tmp_path / "data" / "evidence" / digest[:2] / digest).read_bytes() == PDF
+    assert "Traceback" not in result.err
+
+
+def test_chat_with_an_unknown_unit_says_so(run_cli) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("chat", "--unit", "Sở Không Tồn Tại", input="")
+    assert result.code == 1 and "Không nhận ra đơn vị" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_demo_ends_cleanly_when_stdin_has_no_input(run_cli) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("demo", input="")
+    assert result.code == 0 and "Cán bộ thử nghiệm" in result.out
