@@ -40,21 +40,37 @@ class Ctx:
     notes: list[str] = field(default_factory=list)
 
     @classmethod
-    async def load(cls, session: AsyncSession, config: HandlerConfig, event: Incoming,
-                   now: datetime) -> Ctx:
+    async def load(
+        cls, session: AsyncSession, config: HandlerConfig, event: Incoming, now: datetime
+    ) -> Ctx:
         person = await people.find_by_identity(session, event.channel, event.sender_id)
         if (event.channel, event.sender_id) in config.admins:
             person = await people.ensure_admin(
-                session, channel=event.channel, external_id=event.sender_id,
-                chat_id=event.chat_id, name=event.sender_name,
-                language=config.default_language, now=now)
-        state = await session.scalar(select(Conversation).where(
-            Conversation.channel == event.channel, Conversation.chat_id == event.chat_id,
-            Conversation.person_key == event.sender_id))
+                session,
+                channel=event.channel,
+                external_id=event.sender_id,
+                chat_id=event.chat_id,
+                name=event.sender_name,
+                language=config.default_language,
+                now=now,
+            )
+        state = await session.scalar(
+            select(Conversation).where(
+                Conversation.channel == event.channel,
+                Conversation.chat_id == event.chat_id,
+                Conversation.person_key == event.sender_id,
+            )
+        )
         if state is None:
-            state = Conversation(channel=event.channel, chat_id=event.chat_id,
-                                 person_key=event.sender_id, dialog=None, step=None, data={},
-                                 updated_at=now)
+            state = Conversation(
+                channel=event.channel,
+                chat_id=event.chat_id,
+                person_key=event.sender_id,
+                dialog=None,
+                step=None,
+                data={},
+                updated_at=now,
+            )
         return cls(session, config, event, now, person, state)
 
     @property

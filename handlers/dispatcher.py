@@ -11,6 +11,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +25,7 @@ from handlers.context import Ctx, HandlerConfig
 from handlers.events import Incoming, Option, Reply
 from handlers.i18n import t
 from handlers.router import route
+from storage.db import write_lock
 from storage.repositories import people, updates
 
 __all__ = ["Dispatcher", "Handled", "HandlerConfig", "utc_now"]
@@ -43,26 +45,47 @@ class Handled:
 
 
 class Dispatcher:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], config: HandlerConfig,
-                 clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        config: HandlerConfig,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self.sessions, self.config, self.clock = sessions, config, clock
+        self._write_lock = write_lock(sessions)
 
     async def handle(self, event: Incoming) -> Handled:
         """Handle `event` once; retried internally when a concurrent step got there first."""
         for attempt in range(ATTEMPTS):
             try:
-                return await self._handle_once(event)
+                if self._write_lock is None:
+                    return await self._handle_once(event)
+                async with self._write_lock:
+                    return await self._handle_once(event)
             except (StaleDataError, IntegrityError) as exc:
-                log.info("step conflict for %s/%s (attempt %d): %s", event.channel,
-                         event.chat_id, attempt + 1, type(exc).__name__)
+                log.info(
+                    "step conflict for %s/%s (attempt %d): %s",
+                    event.channel,
+                    event.chat_id,
+                    attempt + 1,
+                    type(exc).__name__,
+                )
             except OperationalError as exc:
                 if "locked" not in str(exc).lower():
                     raise
-                log.info("database busy for %s/%s (attempt %d)", event.channel, event.chat_id,
-                         attempt + 1)
+                log.info(
+                    "database busy for %s/%s (attempt %d)",
+                    event.channel,
+                    event.chat_id,
+                    attempt + 1,
+                )
             await asyncio.sleep(0.02 * (attempt + 1) + random.random() * 0.03)
-        log.warning("gave up on an update of %s/%s after %d conflicts", event.channel,
-                    event.chat_id, ATTEMPTS)
+        log.warning(
+            "gave up on an update of %s/%s after %d conflicts",
+            event.channel,
+            event.chat_id,
+            ATTEMPTS,
+        )
         return Handled([Reply(t(self.config.default_language, "busy"))], None)
 
     async def _handle_once(self, event: Incoming) -> Handled:
@@ -78,8 +101,9 @@ class Dispatcher:
                 await ctx.save()
                 key = None
                 if event.update_key:
-                    updates.record(session, event.channel, event.update_key,
-                                   [_plain(r) for r in replies], now)
+                    updates.record(
+                        session, event.channel, event.update_key, [_plain(r) for r in replies], now
+                    )
                     key = f"{event.channel}{KEY_SEPARATOR}{event.update_key}"
                 await session.commit()
                 return Handled(replies, key)
@@ -95,24 +119,35 @@ class Dispatcher:
 
     async def mark_delivered(self, delivery_key: str) -> None:
         channel, _, key = delivery_key.partition(KEY_SEPARATOR)
-        async with self.sessions() as session:
+        async with self._serialized(), self.sessions() as session:
             await updates.mark_delivered(session, channel, key, self.clock())
             await session.commit()
 
+    def _serialized(self) -> AbstractAsyncContextManager[object]:
+        return self._write_lock if self._write_lock is not None else nullcontext()
+
     async def mark_unreachable(self, channel: str, external_id: str) -> None:
-        async with self.sessions() as session:
+        async with self._serialized(), self.sessions() as session:
             await people.mark_unreachable(session, channel, external_id)
             await session.commit()
 
 
 def _plain(reply: Reply) -> dict[str, Any]:
     # Files are not kept: dialogs send none, and bytes do not belong in this table.
-    return {"text": reply.text, "options": [[o.id, o.label] for o in reply.options],
-            "replace_prompt": reply.replace_prompt, "columns": reply.columns,
-            "extras": dict(reply.extras)}
+    return {
+        "text": reply.text,
+        "options": [[o.id, o.label] for o in reply.options],
+        "replace_prompt": reply.replace_prompt,
+        "columns": reply.columns,
+        "extras": dict(reply.extras),
+    }
 
 
 def _reply(item: dict[str, Any]) -> Reply:
-    return Reply(item["text"], tuple(Option(i, label) for i, label in item["options"]),
-                 replace_prompt=item["replace_prompt"], columns=item["columns"],
-                 extras=dict(item.get("extras") or {}))
+    return Reply(
+        item["text"],
+        tuple(Option(i, label) for i, label in item["options"]),
+        replace_prompt=item["replace_prompt"],
+        columns=item["columns"],
+        extras=dict(item.get("extras") or {}),
+    )

@@ -49,8 +49,15 @@ async def ask_date(ctx: Ctx) -> Reply | Finish:
     task = await task_picker.current(ctx)
     if task is None:
         return Finish([Reply(ctx.t("task_not_yours"))])
-    return Reply(ctx.t("extension_ask_date", code=task.code, title=short(task.title, 120),
-                       deadline=deadline_words(ctx, task), today=day(ctx.today)))
+    return Reply(
+        ctx.t(
+            "extension_ask_date",
+            code=task.code,
+            title=short(task.title, 120),
+            deadline=deadline_words(ctx, task),
+            today=day(ctx.today),
+        )
+    )
 
 
 def parse_date(ctx: Ctx, text: str) -> date | Refusal:
@@ -92,10 +99,16 @@ async def ask_confirm(ctx: Ctx) -> Reply | Finish:
     if task is None:
         return Finish([Reply(ctx.t("task_not_yours"))])
     proposed = date.fromisoformat(ctx.data["proposed"])
-    text = ctx.t("extension_summary", code=task.code, title=short(task.title, 120),
-                 date=day(proposed), reason=ctx.data["reason"])
-    return Reply(text, (Option("c:send", ctx.t("send")), Option("c:cancel", ctx.t("cancel"))),
-                 columns=2)
+    text = ctx.t(
+        "extension_summary",
+        code=task.code,
+        title=short(task.title, 120),
+        date=day(proposed),
+        reason=ctx.data["reason"],
+    )
+    return Reply(
+        text, (Option("c:send", ctx.t("send")), Option("c:cancel", ctx.t("cancel"))), columns=2
+    )
 
 
 async def take_confirm(ctx: Ctx, answer: Answer) -> str | Refusal | Finish:
@@ -106,19 +119,34 @@ async def take_confirm(ctx: Ctx, answer: Answer) -> str | Refusal | Finish:
     task = await task_picker.current(ctx)
     if task is None or ctx.person is None or ctx.person.unit_id is None:
         return Finish([Reply(ctx.t("task_not_yours"))])
-    request = ExtensionRequest(task_id=task.id, unit_id=ctx.person.unit_id,
-                               person_id=ctx.person.id,
-                               proposed_date=date.fromisoformat(ctx.data["proposed"]),
-                               reason=ctx.data["reason"], created_at=ctx.now)
+    request = ExtensionRequest(
+        task_id=task.id,
+        unit_id=ctx.person.unit_id,
+        person_id=ctx.person.id,
+        proposed_date=date.fromisoformat(ctx.data["proposed"]),
+        reason=ctx.data["reason"],
+        created_at=ctx.now,
+    )
     ctx.session.add(request)
     await ctx.session.flush()
-    return Finish([Reply(ctx.t("extension_sent", id=request.id, code=task.code,
-                               date=day(request.proposed_date)), replace_prompt=True)])
+    return Finish(
+        [
+            Reply(
+                ctx.t(
+                    "extension_sent", id=request.id, code=task.code, date=day(request.proposed_date)
+                ),
+                replace_prompt=True,
+            )
+        ]
+    )
 
 
-register(DIALOG, {
-    "task": Step(ask_task, take_task),
-    "date": Step(ask_date, take_date, numbered=False),
-    "reason": Step(ask_reason, take_reason),
-    "confirm": Step(ask_confirm, take_confirm),
-})
+register(
+    DIALOG,
+    {
+        "task": Step(ask_task, take_task),
+        "date": Step(ask_date, take_date, numbered=False),
+        "reason": Step(ask_reason, take_reason),
+        "confirm": Step(ask_confirm, take_confirm),
+    },
+)

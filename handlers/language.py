@@ -19,8 +19,11 @@ async def begin(ctx: Ctx) -> list[Reply]:
 
 
 async def ask(ctx: Ctx) -> Reply:
-    return Reply(ctx.t("language_ask"), tuple(Option(f"lang:{code}", ctx.t(f"language_{code}"))
-                                             for code in LANGUAGES), columns=2)
+    return Reply(
+        ctx.t("language_ask"),
+        tuple(Option(f"lang:{code}", ctx.t(f"language_{code}")) for code in LANGUAGES),
+        columns=2,
+    )
 
 
 async def take(ctx: Ctx, answer: Answer) -> Refusal | Finish:

@@ -12,8 +12,12 @@ from storage.repositories import invites, people
 from storage.repositories.invites import InviteCheck
 
 log = logging.getLogger(__name__)
-REFUSALS = {InviteCheck.UNKNOWN: "invite_unknown", InviteCheck.EXPIRED: "invite_expired",
-            InviteCheck.USED_UP: "invite_used_up", InviteCheck.ALREADY_USED: "invite_already_used"}
+REFUSALS = {
+    InviteCheck.UNKNOWN: "invite_unknown",
+    InviteCheck.EXPIRED: "invite_expired",
+    InviteCheck.USED_UP: "invite_used_up",
+    InviteCheck.ALREADY_USED: "invite_already_used",
+}
 
 
 async def start(ctx: Ctx) -> list[Reply]:
@@ -29,14 +33,26 @@ async def redeem(ctx: Ctx, code: str) -> list[Reply]:
     invite = await invites.find(ctx.session, code.strip())
     verdict = await invites.check(ctx.session, invite, ctx.person, ctx.now)
     if verdict != InviteCheck.OK or invite is None:
-        log.info("invite %s refused for %s/%s: %s", code[:3] + "…", ctx.event.channel,
-                 ctx.event.sender_id, verdict)
+        log.info(
+            "invite %s refused for %s/%s: %s",
+            code[:3] + "…",
+            ctx.event.channel,
+            ctx.event.sender_id,
+            verdict,
+        )
         return [Reply(ctx.t(REFUSALS[verdict]))]
     if ctx.person is None:
         ctx.person = await people.create(
-            ctx.session, channel=ctx.event.channel, external_id=ctx.event.sender_id,
-            chat_id=ctx.event.chat_id, name=ctx.event.sender_name, role=invite.role,
-            unit_id=invite.unit_id, language=ctx.config.default_language, now=ctx.now)
+            ctx.session,
+            channel=ctx.event.channel,
+            external_id=ctx.event.sender_id,
+            chat_id=ctx.event.chat_id,
+            name=ctx.event.sender_name,
+            role=invite.role,
+            unit_id=invite.unit_id,
+            language=ctx.config.default_language,
+            now=ctx.now,
+        )
     else:
         ctx.person.unit_id = invite.unit_id or ctx.person.unit_id
         if ctx.person.role != Role.ADMIN:

@@ -23,10 +23,14 @@ from storage.status import completion_status, is_overdue
 DIALOG = "report"
 CHOSEN_STATUSES = ("done", "in_progress", "not_started", "blocked", "paused")
 PERCENTS = (0, 25, 50, 75, 100)
-ALLOWED_FILES = {".pdf": "application/pdf",
-                 ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                 ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                 ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+ALLOWED_FILES = {
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+}
 MAX_TEXT = 4000
 EDITABLE = ("task", "status", "percent", "results", "difficulties", "proposals", "files")
 _PERCENT = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*%?\s*$")
@@ -79,8 +83,12 @@ async def ask_status(ctx: Ctx) -> Reply | Finish:
     if isinstance(task, Finish):
         return task
     options = tuple(Option(f"st:{c}", _status_words(ctx, task, c)) for c in CHOSEN_STATUSES)
-    text = ctx.t("report_ask_status", code=task.code, title=short(task.title, 160),
-                 deadline=deadline_words(ctx, task))
+    text = ctx.t(
+        "report_ask_status",
+        code=task.code,
+        title=short(task.title, 160),
+        deadline=deadline_words(ctx, task),
+    )
     return Reply(text, options)
 
 
@@ -92,11 +100,13 @@ async def take_status(ctx: Ctx, answer: Answer) -> str | Refusal | Finish:
     if choice not in CHOSEN_STATUSES:
         return Refusal(ctx.t("choose_option"))
     if choice == "done":
-        ctx.put(status=completion_status(task.due_date, task.ongoing, ctx.today).value,
-                percent=100)
+        ctx.put(status=completion_status(task.due_date, task.ongoing, ctx.today).value, percent=100)
         return "results"
-    in_progress = TaskStatus.OVERDUE if is_overdue(task.due_date, task.ongoing, ctx.today) \
+    in_progress = (
+        TaskStatus.OVERDUE
+        if is_overdue(task.due_date, task.ongoing, ctx.today)
         else TaskStatus.IN_PROGRESS
+    )
     ctx.put(status=in_progress.value if choice == "in_progress" else choice)
     return "percent"
 
@@ -198,8 +208,13 @@ async def _store_file(ctx: Ctx, incoming: IncomingFile) -> dict[str, Any] | Refu
         return Refusal(ctx.t("file_too_big", name=incoming.file_name, limit=limit_mb))
     mime = incoming.mime_type or ALLOWED_FILES[suffix]
     stored = evidence.store(ctx.config.data_dir, content, incoming.file_name, mime, ctx.now)
-    return {"sha256": stored.sha256, "file_name": stored.file_name, "mime_type": mime,
-            "size": stored.size, "storage_path": stored.storage_path}
+    return {
+        "sha256": stored.sha256,
+        "file_name": stored.file_name,
+        "mime_type": mime,
+        "size": stored.size,
+        "storage_path": stored.storage_path,
+    }
 
 
 async def ask_confirm(ctx: Ctx) -> Reply | Finish:
@@ -209,13 +224,21 @@ async def ask_confirm(ctx: Ctx) -> Reply | Finish:
     data = ctx.data
     none = ctx.t("none")
     summary = ctx.t(
-        "report_summary", code=task.code, title=short(task.title, 160),
-        status=ctx.t(f"status_{data['status']}"), percent=data["percent"],
-        results=data.get("results") or none, difficulties=data.get("difficulties") or none,
+        "report_summary",
+        code=task.code,
+        title=short(task.title, 160),
+        status=ctx.t(f"status_{data['status']}"),
+        percent=data["percent"],
+        results=data.get("results") or none,
+        difficulties=data.get("difficulties") or none,
         proposals=data.get("proposals") or none,
-        files=", ".join(f["file_name"] for f in data.get("files") or []) or none)
-    options = (Option("c:send", ctx.t("send")), Option("c:edit", ctx.t("edit")),
-               Option("c:cancel", ctx.t("cancel")))
+        files=", ".join(f["file_name"] for f in data.get("files") or []) or none,
+    )
+    options = (
+        Option("c:send", ctx.t("send")),
+        Option("c:edit", ctx.t("edit")),
+        Option("c:cancel", ctx.t("cancel")),
+    )
     return Reply(summary, options, columns=3)
 
 
@@ -235,18 +258,40 @@ async def take_confirm(ctx: Ctx, answer: Answer) -> str | Refusal | Finish:
 async def _send(ctx: Ctx, task: Task) -> Reply:
     assert ctx.person is not None
     data = ctx.data
-    files = [EvidenceFile(sha256=f["sha256"], file_name=f["file_name"],
-                                   mime_type=f["mime_type"], size=f["size"],
-                                   storage_path=f["storage_path"], created_at=ctx.now)
-             for f in data.get("files") or []]
+    files = [
+        EvidenceFile(
+            sha256=f["sha256"],
+            file_name=f["file_name"],
+            mime_type=f["mime_type"],
+            size=f["size"],
+            storage_path=f["storage_path"],
+            created_at=ctx.now,
+        )
+        for f in data.get("files") or []
+    ]
     report = await report_store.add(
-        ctx.session, task=task, person=ctx.person, status=data["status"],
-        percent=int(data["percent"]), results=data.get("results", ""),
-        difficulties=data.get("difficulties", ""), proposals=data.get("proposals", ""),
-        files=files, channel=ctx.event.channel, now=ctx.now)
-    return Reply(ctx.t("report_sent", id=report.id, code=task.code,
-                       status=ctx.t(f"status_{report.status}"), percent=report.percent),
-                 replace_prompt=True)
+        ctx.session,
+        task=task,
+        person=ctx.person,
+        status=data["status"],
+        percent=int(data["percent"]),
+        results=data.get("results", ""),
+        difficulties=data.get("difficulties", ""),
+        proposals=data.get("proposals", ""),
+        files=files,
+        channel=ctx.event.channel,
+        now=ctx.now,
+    )
+    return Reply(
+        ctx.t(
+            "report_sent",
+            id=report.id,
+            code=task.code,
+            status=ctx.t(f"status_{report.status}"),
+            percent=report.percent,
+        ),
+        replace_prompt=True,
+    )
 
 
 async def ask_edit(ctx: Ctx) -> Reply:
@@ -259,20 +304,26 @@ async def take_edit(ctx: Ctx, answer: Answer) -> str | Refusal:
     if step not in EDITABLE:
         return Refusal(ctx.t("choose_option"))
     ctx.put(editing=True)
-    if step == "percent" and ctx.data.get("percent") == 100 and \
-            str(ctx.data.get("status", "")).startswith("done"):
+    if (
+        step == "percent"
+        and ctx.data.get("percent") == 100
+        and str(ctx.data.get("status", "")).startswith("done")
+    ):
         return "status"  # a completed task is at 100%; its status decides the percent
     return step
 
 
-register(DIALOG, {
-    "task": Step(ask_task, take_task),
-    "status": Step(ask_status, take_status),
-    "percent": Step(ask_percent, take_percent, numbered=False),
-    "results": Step(ask_results, take_results),
-    "difficulties": _optional_text("difficulties", "proposals"),
-    "proposals": _optional_text("proposals", "files"),
-    "files": Step(ask_files, take_files),
-    "confirm": Step(ask_confirm, take_confirm),
-    "edit": Step(ask_edit, take_edit),
-})
+register(
+    DIALOG,
+    {
+        "task": Step(ask_task, take_task),
+        "status": Step(ask_status, take_status),
+        "percent": Step(ask_percent, take_percent, numbered=False),
+        "results": Step(ask_results, take_results),
+        "difficulties": _optional_text("difficulties", "proposals"),
+        "proposals": _optional_text("proposals", "files"),
+        "files": Step(ask_files, take_files),
+        "confirm": Step(ask_confirm, take_confirm),
+        "edit": Step(ask_edit, take_edit),
+    },
+)

@@ -40,8 +40,16 @@ COMMANDS: dict[str, Command] = {
     "lichsu": Command(views.history, UNIT),
     "ngonngu": Command(language.begin, REGISTERED, starts_dialog=True),
 }
-ALIASES = {"help": "trogiup", "cancel": "huy", "report": "baocao", "extend": "giahan",
-           "tasks": "nhiemvu", "history": "lichsu", "language": "ngonngu", "lang": "ngonngu"}
+ALIASES = {
+    "help": "trogiup",
+    "cancel": "huy",
+    "report": "baocao",
+    "extend": "giahan",
+    "tasks": "nhiemvu",
+    "history": "lichsu",
+    "language": "ngonngu",
+    "lang": "ngonngu",
+}
 
 
 async def route(ctx: Ctx) -> list[Reply]:

@@ -69,8 +69,16 @@ async def enter(ctx: Ctx, dialog: str, step: str, replace: bool = False) -> list
     numbered = DIALOGS[dialog][step].numbered
     ctx.put(**{OFFERED: [[o.id, o.label] for o in asked.options], NUMBERED: numbered})
     extras = {**asked.extras, "numbered": "1" if numbered else "0"}
-    return [Reply(asked.text, asked.options, asked.files, replace or asked.replace_prompt,
-                  asked.columns, extras)]
+    return [
+        Reply(
+            asked.text,
+            asked.options,
+            asked.files,
+            replace or asked.replace_prompt,
+            asked.columns,
+            extras,
+        )
+    ]
 
 
 def resolve(ctx: Ctx, option_id: str | None, text: str) -> str | None:
@@ -100,7 +108,11 @@ async def advance(ctx: Ctx, answer: Answer) -> list[Reply]:
         return result.replies
     if isinstance(result, Refusal):
         return [Reply(result.text), *await enter(ctx, dialog, step)]
-    if step != "edit" and ctx.data.get("editing") and result in BACK_TO_SUMMARY \
-            and "confirm" in DIALOGS[dialog]:
+    if (
+        step != "edit"
+        and ctx.data.get("editing")
+        and result in BACK_TO_SUMMARY
+        and "confirm" in DIALOGS[dialog]
+    ):
         result = "confirm"
     return await enter(ctx, dialog, result, replace=answer.option_id is not None)

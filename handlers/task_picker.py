@@ -22,7 +22,7 @@ async def ask(ctx: Ctx, prompt_key: str) -> Reply | Finish:
         return Finish([Reply(ctx.t("no_tasks", unit=ctx.person.unit.name))])
     pages = (len(found) + PAGE - 1) // PAGE
     page = min(int(ctx.data.get("page", 0)), pages - 1)
-    shown = found[page * PAGE:(page + 1) * PAGE]
+    shown = found[page * PAGE : (page + 1) * PAGE]
     options = [Option(f"t:{task.id}", f"{task.code} · {short(task.title, 48)}") for task in shown]
     if page > 0:
         options.append(Option(f"pg:{page - 1}", ctx.t("page_previous")))
@@ -43,8 +43,13 @@ async def take(ctx: Ctx, answer: Answer) -> Task | Refusal | int:
     if option.startswith("t:") and option[2:].isdigit():
         task = await task_store.get_for_unit(ctx.session, ctx.person.unit, int(option[2:]))
         if task is None:
-            log.warning("refused task option %r from %s/%s (unit %s)", option,
-                        ctx.event.channel, ctx.event.sender_id, ctx.person.unit_id)
+            log.warning(
+                "refused task option %r from %s/%s (unit %s)",
+                option,
+                ctx.event.channel,
+                ctx.event.sender_id,
+                ctx.person.unit_id,
+            )
             return Refusal(ctx.t("task_not_yours"))
         return task
     if answer.text:

@@ -42,8 +42,12 @@ async def tasks(ctx: Ctx) -> list[Reply]:
     lines = [ctx.t("tasks_title", unit=unit.name, count=len(found))]
     for task in found:
         lines.append(f"\n{task.code} · {short(task.title)}")
-        detail = ctx.t("task_line", status=status_label(ctx, task), percent=task.percent,
-                       deadline=deadline_words(ctx, task))
+        detail = ctx.t(
+            "task_line",
+            status=status_label(ctx, task),
+            percent=task.percent,
+            deadline=deadline_words(ctx, task),
+        )
         lines.append(f"   {detail}")
         if task.id in pending:
             lines.append("   " + ctx.t("extension_pending", date=day(pending[task.id])))
@@ -59,8 +63,16 @@ async def history(ctx: Ctx) -> list[Reply]:
     lines = [ctx.t("history_title")]
     for report in found:
         version = ctx.t("report_version", version=report.version) if report.version > 1 else ""
-        lines.append(ctx.t(
-            "history_line", id=report.id, code=report.task.code, percent=report.percent,
-            status=status_label(ctx, report.task, report.status), who=report.person.full_name,
-            when=moment(report.created_at, ctx.config.tz), version=version).rstrip())
+        lines.append(
+            ctx.t(
+                "history_line",
+                id=report.id,
+                code=report.task.code,
+                percent=report.percent,
+                status=status_label(ctx, report.task, report.status),
+                who=report.person.full_name,
+                when=moment(report.created_at, ctx.config.tz),
+                version=version,
+            ).rstrip()
+        )
     return [Reply("\n".join(lines))]

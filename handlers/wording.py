@@ -16,7 +16,7 @@ def status_label(ctx: Ctx, task: Task, status: str | None = None) -> str:
 
 
 def deadline_words(ctx: Ctx, task: Task) -> str:
-    """"Hạn 31/12/2022 (quá hạn 5 ngày)", "Thường xuyên", "Không có hạn"."""
+    """ "Hạn 31/12/2022 (quá hạn 5 ngày)", "Thường xuyên", "Không có hạn"."""
     if task.ongoing:
         return ctx.t("deadline_ongoing", text=task.deadline_text)
     if task.due_date is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -43,6 +44,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def write_lock(sessions: async_sessionmaker[AsyncSession]) -> asyncio.Lock | None:
+    """For SQLite, one lock per engine that in-process writers take in turn.
+
+    SQLite has a single writer; transactions that race for it fail with "database is locked"
+    and must start over, which costs far more than waiting in line. PostgreSQL needs none.
+    """
+    engine = sessions.kw.get("bind")
+    if engine is None or engine.dialect.name != "sqlite":
+        return None
+    lock = _WRITE_LOCKS.get(engine.sync_engine)
+    if lock is None:
+        lock = _WRITE_LOCKS[engine.sync_engine] = asyncio.Lock()
+    return lock
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

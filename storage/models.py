@@ -100,7 +100,8 @@ class Unit(Base):
     # For a collective unit: the kinds it covers, comma separated ("department,district").
     covers: Mapped[str] = mapped_column(String(80), default="")
     aliases: Mapped[list[UnitAlias]] = relationship(
-        back_populates="unit", cascade="all, delete-orphan", lazy="selectin"
+        # Only matching needs the spellings; it asks for them (selectinload) explicitly.
+        back_populates="unit", cascade="all, delete-orphan", lazy="raise_on_sql"
     )
 
 

@@ -14,8 +14,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from storage.models import Unit, UnitAlias
 from storage.textfold import words
@@ -58,13 +59,14 @@ def _catalog_keys(entry: CatalogUnit) -> set[str]:
 
 async def seed_units(session: AsyncSession) -> int:
     """Add the catalog's units and spellings that are missing; returns how many units were added."""
-    units = {unit.name: unit for unit in (await session.scalars(select(Unit))).all()}
+    units = {unit.name: unit for unit in (await session.scalars(_with_aliases())).all()}
     taken = set((await session.scalars(select(UnitAlias.key))).all())
     added = 0
     for entry in CATALOG:
         unit = units.get(entry.name)
         if unit is None:
             unit = Unit(
+                aliases=[],
                 name=entry.name, short_name=entry.short_name, kind=entry.kind, covers=entry.covers
             )
             session.add(unit)
@@ -100,7 +102,7 @@ class UnitIndex:
 
     @classmethod
     async def load(cls, session: AsyncSession) -> UnitIndex:
-        return cls((await session.scalars(select(Unit))).all())
+        return cls((await session.scalars(_with_aliases())).all())
 
     def find(self, text: str) -> Unit | None:
         key = fold(_PARENS.sub(" ", text))
@@ -158,6 +160,10 @@ class UnitIndex:
         result.unknown.append(piece)
 
 
+def _with_aliases() -> Select[tuple[Unit]]:
+    return select(Unit).options(selectinload(Unit.aliases))
+
+
 def _key_variants(key: str) -> list[str]:
     variants = [key]
     for suffix in _TRAILING:
@@ -198,7 +204,7 @@ async def add_unit(
         if existing is not None:
             raise UnitConflict(f"“{text}” đã là tên của đơn vị “{existing.name}”")
     taken = set((await session.scalars(select(UnitAlias.key))).all())
-    unit = Unit(name=name, short_name=short_name or name, kind=kind, covers="")
+    unit = Unit(name=name, short_name=short_name or name, kind=kind, covers="", aliases=[])
     for key in sorted({fold(t) for t in texts if fold(t)} - taken):
         unit.aliases.append(UnitAlias(alias=key, key=key))
     session.add(unit)

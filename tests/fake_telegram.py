@@ -36,6 +36,8 @@ class FakeTelegram:
         self.token = token
         self.updates: list[dict[str, Any]] = []
         self.sent: list[Sent] = []
+        self._by_chat: dict[str, list[Sent]] = {}
+        self._sent_changed = asyncio.Condition()
         self.calls: list[str] = []
         self.files: dict[str, tuple[str, bytes]] = {}
         self.failures: list[tuple[str, int, str, dict[str, Any]]] = []
@@ -116,15 +118,21 @@ class FakeTelegram:
     # ---- what the bot sent ---------------------------------------------------------------
 
     def to(self, chat_id: int) -> list[Sent]:
-        return [s for s in self.sent if s.chat_id == str(chat_id)]
+        return list(self._by_chat.get(str(chat_id), ()))
 
     async def wait_sent(self, chat_id: int, count: int, timeout: float = 10) -> list[Sent]:
-        deadline = time.monotonic() + timeout
-        while len(self.to(chat_id)) < count:
-            if time.monotonic() > deadline:
+        """Wait until `count` messages went to `chat_id` (edits count as messages)."""
+
+        def enough() -> bool:
+            return len(self._by_chat.get(str(chat_id), ())) >= count
+
+        async with self._sent_changed:
+            try:
+                await asyncio.wait_for(self._sent_changed.wait_for(enough), timeout)
+            except TimeoutError:
                 texts = [s.text[:60] for s in self.to(chat_id)]
-                raise AssertionError(f"waited for {count} messages to {chat_id}, got {texts}")
-            await asyncio.sleep(0.02)
+                raise AssertionError(
+                    f"waited for {count} messages to {chat_id}, got {texts}") from None
         return self.to(chat_id)
 
     def confirmed_all(self) -> bool:
@@ -193,7 +201,7 @@ class FakeTelegram:
         buttons = [(b["text"], b.get("callback_data", "")) for row in
                    (markup or {}).get("inline_keyboard", []) for b in row]
         text = str(params.get("text") or params.get("caption") or "")
-        self.sent.append(Sent(method, str(params["chat_id"]), message_id, text, buttons))
+        self._add(Sent(method, str(params["chat_id"]), message_id, text, buttons))
         return {"message_id": message_id, "date": int(time.time()), "text": text,
                 "chat": {"id": int(params["chat_id"]), "type": "private"}, "from": BOT}
 
@@ -213,14 +221,24 @@ class FakeTelegram:
         message_id = int(params["message_id"])
         previous = [s for s in self.sent if s.message_id == message_id]
         probe = self._record("editMessageText", params, message_id)
-        edited = self.sent.pop()
+        edited = self.sent[-1]
         if previous and previous[-1].text == edited.text and previous[-1].buttons == edited.buttons:
+            self.sent.pop()
+            self._by_chat[edited.chat_id].pop()
             return web.json_response({"ok": False, "error_code": 400, "description":
                                       "Bad Request: message is not modified: specified new "
                                       "message content and reply markup are exactly the same"},
                                      status=400)
-        self.sent.append(edited)
         return probe
+
+    def _add(self, sent: Sent) -> None:
+        self.sent.append(sent)
+        self._by_chat.setdefault(sent.chat_id, []).append(sent)
+        asyncio.get_running_loop().create_task(self._notify())
+
+    async def _notify(self) -> None:
+        async with self._sent_changed:
+            self._sent_changed.notify_all()
 
     async def _m_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
         return True

@@ -28,32 +28,53 @@ _updates = itertools.count(1)
 
 def small_plan() -> list[AppendixGroup]:
     return [
-        AppendixGroup("I", "Công tác tuyên truyền, nâng cao nhận thức", [
-            T(1, "Tuyên truyền chuyển đổi số", "Sở TT&TT", "Báo Hải Phòng", "Quý IV/2027"),
-            T(2, "Hội nghị chuyên đề", "Sở Nội vụ", "Sở TT&TT", "Thường xuyên"),
-            T(3, "Tài liệu tuyên truyền", "Sở TT&TT", "", "Tháng 6/2022"),
-        ]),
-        AppendixGroup("VII", "Phát triển chính quyền số", [
-            T(1, "Dịch vụ công trực tuyến", "VP UBND TP", "", "Quý IV/2022"),
-            T(3, "Trung tâm điều hành thông minh", "Sở TT&TT", "Công an TP", "30/6/2027"),
-            T(4, "Số hóa hồ sơ một cửa", "UBND các quận, huyện", "", "Năm 2027"),
-        ]),
+        AppendixGroup(
+            "I",
+            "Công tác tuyên truyền, nâng cao nhận thức",
+            [
+                T(1, "Tuyên truyền chuyển đổi số", "Sở TT&TT", "Báo Hải Phòng", "Quý IV/2027"),
+                T(2, "Hội nghị chuyên đề", "Sở Nội vụ", "Sở TT&TT", "Thường xuyên"),
+                T(3, "Tài liệu tuyên truyền", "Sở TT&TT", "", "Tháng 6/2022"),
+            ],
+        ),
+        AppendixGroup(
+            "VII",
+            "Phát triển chính quyền số",
+            [
+                T(1, "Dịch vụ công trực tuyến", "VP UBND TP", "", "Quý IV/2022"),
+                T(3, "Trung tâm điều hành thông minh", "Sở TT&TT", "Công an TP", "30/6/2027"),
+                T(4, "Số hóa hồ sơ một cửa", "UBND các quận, huyện", "", "Năm 2027"),
+            ],
+        ),
     ]
 
 
-async def load_plan(sessions: async_sessionmaker[AsyncSession], folder: Path,
-                    groups: list[AppendixGroup] | None = None) -> None:
+async def load_plan(
+    sessions: async_sessionmaker[AsyncSession],
+    folder: Path,
+    groups: list[AppendixGroup] | None = None,
+) -> None:
     await import_plan(sessions, write_appendix(folder / "plan.xlsx", groups or small_plan()))
 
 
-async def make_invite(sessions: async_sessionmaker[AsyncSession], unit_name: str,
-                      role: str = "officer", uses: int = 1,
-                      expires: timedelta | None = timedelta(days=7)) -> str:
+async def make_invite(
+    sessions: async_sessionmaker[AsyncSession],
+    unit_name: str,
+    role: str = "officer",
+    uses: int = 1,
+    expires: timedelta | None = timedelta(days=7),
+) -> str:
     async with sessions() as session:
         unit = await find_unit(session, unit_name)
         assert unit is not None, unit_name
-        invite = await invites.create(session, unit_id=unit.id, role=role, max_uses=uses,
-                                      expires_at=NOW + expires if expires else None, now=NOW)
+        invite = await invites.create(
+            session,
+            unit_id=unit.id,
+            role=role,
+            max_uses=uses,
+            expires_at=NOW + expires if expires else None,
+            now=NOW,
+        )
         await session.commit()
         return invite.code
 
@@ -69,8 +90,9 @@ def config(data_dir: Path, admins: frozenset[tuple[str, str]] = frozenset()) -> 
     return HandlerConfig(data_dir=data_dir, tz=TZ, default_language="vi", admins=admins)
 
 
-def pdf_file(name: str = "bao_cao.pdf", content: bytes = PDF,
-             size: int | None = None) -> IncomingFile:
+def pdf_file(
+    name: str = "bao_cao.pdf", content: bytes = PDF, size: int | None = None
+) -> IncomingFile:
     async def read() -> bytes:
         return content
 
@@ -88,9 +110,15 @@ class Officer:
     last: list[Reply] = field(default_factory=list)
 
     def event(self, **kwargs: object) -> Incoming:
-        return Incoming(channel=self.channel, chat_id=self.user_id, sender_id=self.user_id,
-                        sender_name=self.name, received_at=NOW,
-                        update_key=str(next(_updates)), **kwargs)  # type: ignore[arg-type]
+        return Incoming(
+            channel=self.channel,
+            chat_id=self.user_id,
+            sender_id=self.user_id,
+            sender_name=self.name,
+            received_at=NOW,
+            update_key=str(next(_updates)),
+            **kwargs,
+        )  # type: ignore[arg-type]
 
     async def send(self, event: Incoming) -> list[Reply]:
         handled = await self.dispatcher.handle(event)
@@ -101,8 +129,7 @@ class Officer:
 
     async def command(self, text: str) -> str:
         name, *args = text.lstrip("/").split()
-        return self.text_of(await self.send(self.event(command=name, args=tuple(args),
-                                                       text=text)))
+        return self.text_of(await self.send(self.event(command=name, args=tuple(args), text=text)))
 
     async def say(self, text: str) -> str:
         return self.text_of(await self.send(self.event(text=text)))

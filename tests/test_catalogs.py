@@ -10,8 +10,9 @@ from pathlib import Path
 from handlers.i18n import catalog
 
 HANDLERS = Path(__file__).parent.parent / "handlers"
-VIETNAMESE = re.compile(r"[àáảãạăắằẳẵặâấầẩẫậđèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵ]",
-                        re.IGNORECASE)
+VIETNAMESE = re.compile(
+    r"[àáảãạăắằẳẵặâấầẩẫậđèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵ]", re.IGNORECASE
+)
 
 
 def placeholders(text: str) -> set[str]:
@@ -41,8 +42,17 @@ def test_every_key_the_code_asks_for_exists() -> None:
 
 def test_dynamic_keys_exist_for_every_value() -> None:
     vi = catalog("vi")
-    for status in ("not_started", "in_progress", "overdue", "done_on_time", "done_late", "done",
-                   "blocked", "paused", "extension_requested"):
+    for status in (
+        "not_started",
+        "in_progress",
+        "overdue",
+        "done_on_time",
+        "done_late",
+        "done",
+        "blocked",
+        "paused",
+        "extension_requested",
+    ):
         assert f"status_{status}" in vi
     for role in ("officer", "head", "committee", "admin"):
         assert f"role_{role}" in vi
@@ -56,17 +66,26 @@ def sentences_in(path: Path) -> list[str]:
     skip: set[int] = set()
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
-        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
-                and isinstance(body[0].value, ast.Constant):
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+        ):
             skip.add(id(body[0].value))
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                and node.func.attr in ("debug", "info", "warning", "error", "exception"):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("debug", "info", "warning", "error", "exception")
+        ):
             skip |= {id(arg) for arg in ast.walk(node)}
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
             text = node.value
-            if VIETNAMESE.search(text) or re.search(r"[A-Za-z]{3,} [A-Za-z]{3,} [A-Za-z]{3,}", text):
+            if VIETNAMESE.search(text) or re.search(
+                r"[A-Za-z]{3,} [A-Za-z]{3,} [A-Za-z]{3,}", text
+            ):
                 found.append(text)
     return found
 

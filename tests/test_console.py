@@ -11,8 +11,19 @@ from tests.plan_factory import PDF
 def test_chat_as_a_demo_officer_files_a_report_with_a_pdf(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     assert run_cli("demo", "--no-chat").code == 0
     (tmp_path / "bao_cao.pdf").write_bytes(PDF)
-    typed = ["/baocao", "1", "2", " 50% ", "Đã in 5.000 tờ rơi.", "Bỏ qua", "Thêm kinh phí.",
-             f"@{tmp_path / 'bao_cao.pdf'}", "Xong", "Gửi", "/nhiemvu"]
+    typed = [
+        "/baocao",
+        "1",
+        "2",
+        " 50% ",
+        "Đã in 5.000 tờ rơi.",
+        "Bỏ qua",
+        "Thêm kinh phí.",
+        f"@{tmp_path / 'bao_cao.pdf'}",
+        "Xong",
+        "Gửi",
+        "/nhiemvu",
+    ]
 
     result = run_cli("chat", "--unit", "Sở TT&TT", input="\n".join(typed) + "\n")
 
@@ -37,3 +48,14 @@ def test_chat_with_an_unknown_unit_says_so(run_cli) -> None:  # type: ignore[no-
 def test_demo_ends_cleanly_when_stdin_has_no_input(run_cli) -> None:  # type: ignore[no-untyped-def]
     result = run_cli("demo", input="")
     assert result.code == 0 and "Cán bộ thử nghiệm" in result.out
+
+
+def test_invite_without_a_token_prints_the_code_only(run_cli) -> None:  # type: ignore[no-untyped-def]
+    assert run_cli("demo", "--no-chat").code == 0
+    result = run_cli("invite", "Sở Nội vụ", "--role", "head", "--uses", "3", "--expires", "7d")
+    assert result.code == 0, result.err
+    assert "vai trò: lãnh đạo đơn vị · số lần dùng: 3" in result.out
+    assert "Mã mời: " in result.out and "t.me" not in result.out
+    unknown = run_cli("invite", "Sở XYZ", "--role", "officer")
+    assert unknown.code == 1 and "Không nhận ra đơn vị" in unknown.err
+    assert "Traceback" not in unknown.err

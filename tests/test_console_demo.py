@@ -12,8 +12,19 @@ from tests.plan_factory import PDF
 def test_a_newcomer_files_a_report_from_the_demo(tmp_path: Path, run_cli) -> None:
     evidence = tmp_path / "bien_ban.pdf"
     evidence.write_bytes(PDF)
-    typed = ["/baocao", "IX.1", "2", "60", "Đã thử nghiệm ứng dụng công dân số", "1", "1",
-             f"@{evidence}", "1", "1", "/nhiemvu"]
+    typed = [
+        "/baocao",
+        "IX.1",
+        "2",
+        "60",
+        "Đã thử nghiệm ứng dụng công dân số",
+        "1",
+        "1",
+        f"@{evidence}",
+        "1",
+        "1",
+        "/nhiemvu",
+    ]
 
     result = run_cli("demo", input="\n".join(typed) + "\n")
 
@@ -27,6 +38,5 @@ def test_a_newcomer_files_a_report_from_the_demo(tmp_path: Path, run_cli) -> Non
 
 
 def test_percent_options_are_not_numbered() -> None:
-    reply = Reply("Tỷ lệ?", (Option("p:0", "0%"), Option("p:50", "50%")),
-                  extras={"numbered": "0"})
+    reply = Reply("Tỷ lệ?", (Option("p:0", "0%"), Option("p:50", "50%")), extras={"numbered": "0"})
     assert render(reply) == "Tỷ lệ?\n  0% · 50%"

@@ -65,8 +65,7 @@ async def test_a_restart_mid_dialog_continues_it(tmp_path: Path, sqlite_url: str
     await engine.dispose()
 
 
-async def test_two_updates_of_one_person_at_once_lose_no_step(tmp_path: Path,
-                                                              db_url: str) -> None:
+async def test_two_updates_of_one_person_at_once_lose_no_step(tmp_path: Path, db_url: str) -> None:
     engine, sessions, an = await joined(tmp_path, db_url)
     await an.command("/baocao VII.3")
     await an.press("Đang thực hiện")
@@ -77,19 +76,17 @@ async def test_two_updates_of_one_person_at_once_lose_no_step(tmp_path: Path,
 
     await asyncio.gather(an.dispatcher.handle(results), other.handle(difficulties))
 
-    summary = await an.press("Bỏ qua") if False else None  # noqa: SIM108 (keeps flake quiet)
-    assert summary is None
-    await an.say("Tăng biên chế.")  # proposals: both earlier steps must have landed
+    # Whichever came first is the results, the other the difficulties: neither step is lost.
+    assert "tệp minh chứng" in await an.say("Tăng biên chế.")
     text = await an.press("Bỏ qua")
-    assert "Kiểm tra báo cáo" in text
-    assert "Đã khảo sát hiện trạng." in text or "Thiếu nhân lực." in text
-    assert "Kết quả: " in text and "Khó khăn, vướng mắc: " in text
-    assert "(không có)" not in text.split("Khó khăn, vướng mắc: ")[1].split("\n")[0]
+    assert "Đã khảo sát hiện trạng." in text and "Thiếu nhân lực." in text
+    assert "Tăng biên chế." in text
     await engine.dispose()
 
 
 async def test_a_forged_option_for_another_units_task_is_refused(
-        tmp_path: Path, sqlite_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     engine, sessions, an = await joined(tmp_path, sqlite_url)
     async with sessions() as session:
         foreign = await session.scalar(select(Task.id).where(Task.code == "VII.1"))
@@ -98,5 +95,5 @@ async def test_a_forged_option_for_another_units_task_is_refused(
         refused = an.text_of(await an.send(an.event(option_id=f"t:{foreign}", message_id="3")))
     assert "không thuộc đơn vị của bạn" in refused
     assert any("refused task option" in r.message for r in caplog.records)
-    assert "không thuộc đơn vị của bạn" in await an.command(f"/baocao VII.1") or True
+    assert "Không tìm thấy nhiệm vụ “VII.1”" in await an.command("/baocao VII.1")
     await engine.dispose()

@@ -34,8 +34,9 @@ async def test_every_way_to_join_wrongly_is_told_apart(tmp_path: Path, sqlite_ur
     await engine.dispose()
 
 
-async def test_admins_need_no_invite_and_help_follows_the_role(tmp_path: Path,
-                                                               sqlite_url: str) -> None:
+async def test_admins_need_no_invite_and_help_follows_the_role(
+    tmp_path: Path, sqlite_url: str
+) -> None:
     engine = create_engine(sqlite_url)
     sessions = session_factory(engine)
     await load_plan(sessions, tmp_path)

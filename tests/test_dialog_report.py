@@ -55,8 +55,11 @@ async def test_invite_then_a_whole_report_with_a_pdf(tmp_path: Path, db_url: str
         task = await session.scalar(select(Task).where(Task.code == "VII.3"))
         files = (await session.scalars(select(EvidenceFile))).all()
     assert report is not None and task is not None
-    assert (report.percent, report.status, report.results) == (50, "in_progress",
-                                                               "Đã lắp đặt xong phòng máy chủ.")
+    assert (report.percent, report.status, report.results) == (
+        50,
+        "in_progress",
+        "Đã lắp đặt xong phòng máy chủ.",
+    )
     assert report.difficulties == "" and report.proposals == "Bổ sung kinh phí năm 2027."
     assert (task.status, task.percent) == ("in_progress", 50) and task.last_report_at is not None
     assert [f.file_name for f in files] == ["bao_cao.pdf"] and files[0].report_id == report.id

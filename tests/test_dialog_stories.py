@@ -98,7 +98,9 @@ async def test_completed_sets_100_and_a_second_report_is_a_new_version(world: Wo
     async with world.sessions() as session:
         reports = (await session.scalars(select(Report).order_by(Report.id))).all()
     assert [(r.version, r.status, r.percent) for r in reports] == [
-        (1, "done_on_time", 100), (2, "done_on_time", 100)]
+        (1, "done_on_time", 100),
+        (2, "done_on_time", 100),
+    ]
     assert reports[1].corrects_id == reports[0].id
     assert "bản cập nhật lần 2" in await an.command("/lichsu")
 

@@ -24,8 +24,11 @@ def imports(folder: str) -> dict[str, set[str]]:
 
 def test_handlers_and_scheduler_import_no_channel_code() -> None:
     for folder in ("handlers", "scheduler"):
-        bad = {f: n & set(CHANNEL_LIBRARIES) for f, n in imports(folder).items()
-               if n & set(CHANNEL_LIBRARIES)}
+        bad = {
+            f: n & set(CHANNEL_LIBRARIES)
+            for f, n in imports(folder).items()
+            if n & set(CHANNEL_LIBRARIES)
+        }
         assert bad == {}
 
 

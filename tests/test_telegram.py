@@ -68,10 +68,12 @@ async def running_bot(fake: FakeTelegram, db_url: str, data_dir: Path,
         try:
             yield Bot(fake, channel, app.sessions, settings)
         finally:
-            stop.set()
+            stop.set()  # a graceful stop, as SIGTERM does: the turn in hand is finished
             if task:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+                try:
+                    await asyncio.wait_for(task, 10)
+                except TimeoutError:
+                    task.cancel()
             await application.shutdown()
 
 

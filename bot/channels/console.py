@@ -29,8 +29,13 @@ def render(reply: Reply) -> str:
 def parse(line: str, sender_id: str, name: str, now: datetime) -> Incoming:
     """A typed line as an event: "/cmd args", "@path/to/file.pdf" to attach a file, or text."""
     text = line.strip()
-    base = {"channel": CHANNEL, "chat_id": sender_id, "sender_id": sender_id,
-            "sender_name": name, "received_at": now}
+    base = {
+        "channel": CHANNEL,
+        "chat_id": sender_id,
+        "sender_id": sender_id,
+        "sender_name": name,
+        "received_at": now,
+    }
     if text.startswith("/") and len(text) > 1:
         command, *args = text[1:].split()
         return Incoming(**base, text=text, command=command.lower(), args=tuple(args))
@@ -47,9 +52,15 @@ def _file(path: Path) -> IncomingFile:
     return IncomingFile(path.name, "", path.stat().st_size, read)
 
 
-async def chat(dispatcher: Dispatcher, sender_id: str, name: str, stdin: TextIO = sys.stdin,
-               stdout: TextIO = sys.stdout, clock: Callable[[], datetime] | None = None,
-               greeting: str = "") -> None:
+async def chat(
+    dispatcher: Dispatcher,
+    sender_id: str,
+    name: str,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+    clock: Callable[[], datetime] | None = None,
+    greeting: str = "",
+) -> None:
     """Read lines until end of input, answering each as the bot would."""
     now = clock or (lambda: datetime.now(UTC))
     if greeting:

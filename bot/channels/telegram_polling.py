@@ -35,8 +35,9 @@ async def poll(channel: TelegramChannel, stop: asyncio.Event, timeout: int = POL
     failures = 0
     while not stop.is_set():
         try:
-            updates = await bot.get_updates(offset=offset, timeout=timeout,
-                                            allowed_updates=["message", "callback_query"])
+            updates = await _fetch_unless_stopped(channel, offset, timeout, stop)
+            if updates is None:
+                break
             failures = 0
         except RetryAfter as exc:
             wait = exc.retry_after
@@ -55,6 +56,32 @@ async def poll(channel: TelegramChannel, stop: asyncio.Event, timeout: int = POL
         done = await _handle_batch(channel, updates)
         if done:
             offset = done + 1
+    await _confirm(channel, offset)
+
+
+async def _fetch_unless_stopped(channel: TelegramChannel, offset: int | None, timeout: int,
+                                stop: asyncio.Event) -> list[Update] | None:
+    """The next updates, or None when asked to stop first (nothing fetched is then lost)."""
+    fetch = asyncio.ensure_future(channel.bot.get_updates(
+        offset=offset, timeout=timeout, allowed_updates=["message", "callback_query"]))
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not fetch.done():
+        fetch.cancel()
+        await asyncio.gather(fetch, return_exceptions=True)
+        return None
+    return list(fetch.result())
+
+
+async def _confirm(channel: TelegramChannel, offset: int | None) -> None:
+    """Tell the server what was handled, so a restart does not fetch it again."""
+    if offset is None:
+        return
+    try:
+        await channel.bot.get_updates(offset=offset, timeout=0, limit=1)
+    except (TimedOut, NetworkError) as exc:
+        log.info("could not confirm handled updates on stop: %s", type(exc).__name__)
 
 
 async def _handle_batch(channel: TelegramChannel, updates: list[Update]) -> int | None:

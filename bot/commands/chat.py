@@ -22,9 +22,11 @@ from storage.units import UnitIndex, seed_units
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "chat", help="trò chuyện với tiendo ngay trong cửa sổ dòng lệnh",
+        "chat",
+        help="trò chuyện với tiendo ngay trong cửa sổ dòng lệnh",
         description="Chạy các hội thoại của tiendo trong terminal. Gõ số để chọn, "
-                    "@đường/dẫn/tệp.pdf để gửi tệp, Ctrl-D để thoát.")
+        "@đường/dẫn/tệp.pdf để gửi tệp, Ctrl-D để thoát.",
+    )
     who = parser.add_mutually_exclusive_group(required=True)
     who.add_argument("--as", dest="person", help="tên hoặc mã số của người đã có trong hệ thống")
     who.add_argument("--unit", help="đơn vị: tạo (hoặc dùng lại) một cán bộ đầu mối thử nghiệm")
@@ -37,16 +39,19 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def chat_in_terminal(settings: Settings, unit: str | None = None,
-                           person: str | None = None) -> None:
+async def chat_in_terminal(
+    settings: Settings, unit: str | None = None, person: str | None = None
+) -> None:
     """Talk on stdin/stdout as `person`, or as the demo officer of `unit`, until end of input."""
     async with open_app(settings) as app:
         async with session_scope(app.sessions) as session:
             await seed_units(session)
             who = await (_demo_officer(session, unit) if unit else _existing(session, person or ""))
             sender, name = _console_id(who), who.full_name
-            intro = f"Bạn đang trò chuyện với tiendo với tư cách {name}. " \
-                    "Gõ /trogiup để xem các lệnh, Ctrl-D để thoát."
+            intro = (
+                f"Bạn đang trò chuyện với tiendo với tư cách {name}. "
+                "Gõ /trogiup để xem các lệnh, Ctrl-D để thoát."
+            )
         dispatcher = Dispatcher(app.sessions, handler_config(settings))
         await console.chat(dispatcher, sender, name, clock=utc_now, greeting=intro)
 
@@ -61,24 +66,40 @@ async def _demo_officer(session: Any, unit_text: str) -> Person:
     person = await people.find_by_identity(session, console.CHANNEL, external_id)
     if person is None:
         name = f"Cán bộ thử nghiệm ({unit.short_name})"
-        person = await people.create(session, channel=console.CHANNEL, external_id=external_id,
-                                     chat_id=external_id, name=name,
-                                     role=Role.OFFICER, unit_id=unit.id, language="vi",
-                                     now=utc_now())
+        person = await people.create(
+            session,
+            channel=console.CHANNEL,
+            external_id=external_id,
+            chat_id=external_id,
+            name=name,
+            role=Role.OFFICER,
+            unit_id=unit.id,
+            language="vi",
+            now=utc_now(),
+        )
     return person
 
 
 async def _existing(session: Any, who: str) -> Person:
-    query = select(Person).where(Person.id == int(who)) if who.isdigit() \
+    query = (
+        select(Person).where(Person.id == int(who))
+        if who.isdigit()
         else select(Person).where(Person.full_name == who)
+    )
     person = await session.scalar(query)
     if person is None:
-        raise UserError(f"Không có người nào tên hoặc mã số “{who}”. Dùng --unit để thử với "
-                        "một cán bộ thử nghiệm.")
+        raise UserError(
+            f"Không có người nào tên hoặc mã số “{who}”. Dùng --unit để thử với "
+            "một cán bộ thử nghiệm."
+        )
     if not any(identity.channel == console.CHANNEL for identity in person.identities):
-        person.identities.append(ChannelIdentity(channel=console.CHANNEL,
-                                                 external_id=f"person-{person.id}",
-                                                 chat_id=f"person-{person.id}"))
+        person.identities.append(
+            ChannelIdentity(
+                channel=console.CHANNEL,
+                external_id=f"person-{person.id}",
+                chat_id=f"person-{person.id}",
+            )
+        )
         await session.flush()
     return person
 

@@ -20,8 +20,11 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "demo", help="tạo cơ sở dữ liệu với kế hoạch mẫu và in tóm tắt tiến độ"
     )
-    parser.add_argument("--no-chat", action="store_true",
-                        help="chỉ in tóm tắt, không mở trò chuyện thử với cán bộ đầu mối")
+    parser.add_argument(
+        "--no-chat",
+        action="store_true",
+        help="chỉ in tóm tắt, không mở trò chuyện thử với cán bộ đầu mối",
+    )
     parser.set_defaults(func=run_demo)
 
 

@@ -11,8 +11,9 @@ from pathlib import Path
 from storage.models import EvidenceFile
 
 
-def store(data_dir: Path, content: bytes, file_name: str, mime_type: str,
-          now: datetime) -> EvidenceFile:
+def store(
+    data_dir: Path, content: bytes, file_name: str, mime_type: str, now: datetime
+) -> EvidenceFile:
     """Write `content` under data_dir/evidence/ab/abcd… (atomically) and describe it."""
     digest = hashlib.sha256(content).hexdigest()
     relative = Path("evidence") / digest[:2] / digest
@@ -23,5 +24,11 @@ def store(data_dir: Path, content: bytes, file_name: str, mime_type: str,
         with os.fdopen(handle, "wb") as out:
             out.write(content)
         os.replace(temp, target)
-    return EvidenceFile(sha256=digest, file_name=file_name, mime_type=mime_type,
-                        size=len(content), storage_path=str(relative), created_at=now)
+    return EvidenceFile(
+        sha256=digest,
+        file_name=file_name,
+        mime_type=mime_type,
+        size=len(content),
+        storage_path=str(relative),
+        created_at=now,
+    )

@@ -26,10 +26,23 @@ def new_code(length: int = 8) -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(length))
 
 
-async def create(session: AsyncSession, *, unit_id: int | None, role: str, max_uses: int,
-                 expires_at: datetime | None, now: datetime) -> Invite:
-    invite = Invite(code=new_code(), unit_id=unit_id, role=role, max_uses=max_uses,
-                    expires_at=expires_at, created_at=now)
+async def create(
+    session: AsyncSession,
+    *,
+    unit_id: int | None,
+    role: str,
+    max_uses: int,
+    expires_at: datetime | None,
+    now: datetime,
+) -> Invite:
+    invite = Invite(
+        code=new_code(),
+        unit_id=unit_id,
+        role=role,
+        max_uses=max_uses,
+        expires_at=expires_at,
+        created_at=now,
+    )
     session.add(invite)
     await session.flush()
     return invite
@@ -39,14 +52,16 @@ async def find(session: AsyncSession, code: str) -> Invite | None:
     return await session.scalar(select(Invite).where(func.upper(Invite.code) == code.upper()))
 
 
-async def check(session: AsyncSession, invite: Invite | None, person: Person | None,
-                now: datetime) -> InviteCheck:
+async def check(
+    session: AsyncSession, invite: Invite | None, person: Person | None, now: datetime
+) -> InviteCheck:
     """Whether `person` (None for a newcomer) may redeem `invite` now."""
     if invite is None:
         return InviteCheck.UNKNOWN
     if person is not None and await session.scalar(
-        select(InviteUse.id).where(InviteUse.invite_id == invite.id,
-                                   InviteUse.person_id == person.id)
+        select(InviteUse.id).where(
+            InviteUse.invite_id == invite.id, InviteUse.person_id == person.id
+        )
     ):
         return InviteCheck.ALREADY_USED
     if invite.expires_at is not None and _aware(invite.expires_at) <= now:

@@ -12,32 +12,63 @@ from storage.models import ChannelIdentity, Person, Role
 
 async def find_by_identity(session: AsyncSession, channel: str, external_id: str) -> Person | None:
     return await session.scalar(
-        select(Person).join(ChannelIdentity)
+        select(Person)
+        .join(ChannelIdentity)
         .where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)
     )
 
 
-async def create(session: AsyncSession, *, channel: str, external_id: str, chat_id: str,
-                 name: str, role: str, unit_id: int | None, language: str,
-                 now: datetime) -> Person:
+async def create(
+    session: AsyncSession,
+    *,
+    channel: str,
+    external_id: str,
+    chat_id: str,
+    name: str,
+    role: str,
+    unit_id: int | None,
+    language: str,
+    now: datetime,
+) -> Person:
     """A new person known on `channel` as `external_id`."""
-    person = Person(full_name=name or external_id, role=role, unit_id=unit_id, language=language,
-                    created_at=now)
-    person.identities.append(ChannelIdentity(channel=channel, external_id=external_id,
-                                             chat_id=chat_id, display_name=name))
+    person = Person(
+        full_name=name or external_id, role=role, unit_id=unit_id, language=language, created_at=now
+    )
+    person.identities.append(
+        ChannelIdentity(
+            channel=channel, external_id=external_id, chat_id=chat_id, display_name=name
+        )
+    )
     session.add(person)
     await session.flush()
     await session.refresh(person, ["unit"])
     return person
 
 
-async def ensure_admin(session: AsyncSession, *, channel: str, external_id: str, chat_id: str,
-                       name: str, language: str, now: datetime) -> Person:
+async def ensure_admin(
+    session: AsyncSession,
+    *,
+    channel: str,
+    external_id: str,
+    chat_id: str,
+    name: str,
+    language: str,
+    now: datetime,
+) -> Person:
     """The admin named in ADMINS, created on first contact, promoted if known with another role."""
     person = await find_by_identity(session, channel, external_id)
     if person is None:
-        return await create(session, channel=channel, external_id=external_id, chat_id=chat_id,
-                            name=name, role=Role.ADMIN, unit_id=None, language=language, now=now)
+        return await create(
+            session,
+            channel=channel,
+            external_id=external_id,
+            chat_id=chat_id,
+            name=name,
+            role=Role.ADMIN,
+            unit_id=None,
+            language=language,
+            now=now,
+        )
     if person.role != Role.ADMIN:
         person.role = Role.ADMIN
     return person

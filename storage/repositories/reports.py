@@ -10,20 +10,42 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import EvidenceFile, Person, Report, Task
 
 
-async def add(session: AsyncSession, *, task: Task, person: Person, status: str, percent: int,
-              results: str, difficulties: str, proposals: str, files: list[EvidenceFile],
-              channel: str, now: datetime) -> Report:
+async def add(
+    session: AsyncSession,
+    *,
+    task: Task,
+    person: Person,
+    status: str,
+    percent: int,
+    results: str,
+    difficulties: str,
+    proposals: str,
+    files: list[EvidenceFile],
+    channel: str,
+    now: datetime,
+) -> Report:
     """Store a report; the task's status, percent and last report time follow it."""
     assert person.unit_id is not None
     previous = await session.scalar(
-        select(Report).where(Report.task_id == task.id, Report.unit_id == person.unit_id)
-        .order_by(Report.version.desc()).limit(1)
+        select(Report)
+        .where(Report.task_id == task.id, Report.unit_id == person.unit_id)
+        .order_by(Report.version.desc())
+        .limit(1)
     )
-    report = Report(task_id=task.id, unit_id=person.unit_id, person_id=person.id, status=status,
-                    percent=percent, results=results, difficulties=difficulties,
-                    proposals=proposals, version=(previous.version + 1) if previous else 1,
-                    corrects_id=previous.id if previous else None, channel=channel,
-                    created_at=now)
+    report = Report(
+        task_id=task.id,
+        unit_id=person.unit_id,
+        person_id=person.id,
+        status=status,
+        percent=percent,
+        results=results,
+        difficulties=difficulties,
+        proposals=proposals,
+        version=(previous.version + 1) if previous else 1,
+        corrects_id=previous.id if previous else None,
+        channel=channel,
+        created_at=now,
+    )
     session.add(report)
     await session.flush()
     for evidence in files:
@@ -35,10 +57,16 @@ async def add(session: AsyncSession, *, task: Task, person: Person, status: str,
 
 
 async def recent_for_unit(session: AsyncSession, unit_id: int, limit: int = 10) -> list[Report]:
-    return list((await session.scalars(
-        select(Report).where(Report.unit_id == unit_id)
-        .order_by(Report.created_at.desc(), Report.id.desc()).limit(limit)
-    )).all())
+    return list(
+        (
+            await session.scalars(
+                select(Report)
+                .where(Report.unit_id == unit_id)
+                .order_by(Report.created_at.desc(), Report.id.desc())
+                .limit(limit)
+            )
+        ).all()
+    )
 
 
 async def count_for_task(session: AsyncSession, task_id: int) -> int:

@@ -22,12 +22,18 @@ async def unit_scope(session: AsyncSession, unit: Unit) -> list[int]:
 async def for_unit(session: AsyncSession, unit: Unit, today: date) -> list[Task]:
     """Active tasks of the unit, overdue first, then by due date (no deadline last), then code."""
     scope = await unit_scope(session, unit)
-    tasks = (await session.scalars(
-        select(Task).where(Task.active.is_(True)).where(
-            or_(Task.lead_unit_id.in_(scope),
-                Task.id.in_(select(TaskUnit.task_id).where(TaskUnit.unit_id.in_(scope))))
+    tasks = (
+        await session.scalars(
+            select(Task)
+            .where(Task.active.is_(True))
+            .where(
+                or_(
+                    Task.lead_unit_id.in_(scope),
+                    Task.id.in_(select(TaskUnit.task_id).where(TaskUnit.unit_id.in_(scope))),
+                )
+            )
         )
-    )).all()
+    ).all()
 
     def order(task: Task) -> tuple[int, date, int]:
         overdue = effective_status(task.status, task.due_date, task.ongoing, today) == "overdue"

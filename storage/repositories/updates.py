@@ -13,13 +13,15 @@ from storage.models import ProcessedUpdate
 
 async def find(session: AsyncSession, channel: str, key: str) -> ProcessedUpdate | None:
     return await session.scalar(
-        select(ProcessedUpdate).where(ProcessedUpdate.channel == channel,
-                                      ProcessedUpdate.update_key == key)
+        select(ProcessedUpdate).where(
+            ProcessedUpdate.channel == channel, ProcessedUpdate.update_key == key
+        )
     )
 
 
-def record(session: AsyncSession, channel: str, key: str, replies: list[dict[str, Any]],
-           now: datetime) -> None:
+def record(
+    session: AsyncSession, channel: str, key: str, replies: list[dict[str, Any]], now: datetime
+) -> None:
     session.add(ProcessedUpdate(channel=channel, update_key=key, replies=replies, handled_at=now))
 
 

@@ -1,0 +1,152 @@
+"""Dialog benchmark: 200 officers file whole reports at once through the real Telegram adapter.
+
+Beside it, in the same run and against the same fake Bot API server code, a bare
+python-telegram-bot echo bot answers the same number of messages from the same number of users.
+Prints dialog steps per second, echo updates per second, their ratio, and the p50/p95/p99 latency
+of a step (from the update being available to the bot's answer arriving at the server).
+Targets: ratio >= 0.5, p99 < 150 ms.
+
+Run: .venv/bin/python bench/dialog_bench.py [OFFICERS]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from telegram import Update
+from telegram.ext import Application, ContextTypes, MessageHandler, filters
+
+from bot.app import open_app
+from bot.channels.telegram import TelegramChannel, build_application
+from bot.channels.telegram_polling import poll
+from bot.config import load_settings
+from bot.handler_config import handler_config
+from handlers.dispatcher import Dispatcher
+from storage.migrate import upgrade
+from tests.fake_telegram import TOKEN, FakeTelegram, Sent
+from tests.plan_factory import load_plan, make_invite
+
+BASE_USER = 7_000_000
+Step = Callable[[FakeTelegram, int, Sent | None], Awaitable[None]]
+
+
+def text(message: str) -> Step:
+    async def push(fake: FakeTelegram, user: int, last: Sent | None) -> None:
+        await fake.push_text(user, message)
+
+    return push
+
+
+def press(prefix: str) -> Step:
+    async def push(fake: FakeTelegram, user: int, last: Sent | None) -> None:
+        assert last is not None
+        data = next(d for _, d in last.buttons if d.startswith(prefix))
+        await fake.press(user, data, last.message_id)
+
+    return push
+
+
+def journey(code: str) -> list[Step]:
+    """A whole report: join, choose, status, percent, results, skip, skip, no files, send."""
+    return [text(f"/start {code}"), text("/baocao VII.3"), press("st:in_progress"), text("50"),
+            text("Đã hoàn thành lắp đặt và chạy thử hệ thống."), press("skip"), press("skip"),
+            press("files_done"), press("c:send")]
+
+
+async def walk(fake: FakeTelegram, user: int, steps: list[Step],
+               latencies: list[float]) -> None:
+    last: Sent | None = None
+    for step in steps:
+        seen = len(fake.to(user))
+        started = time.perf_counter()
+        await step(fake, user, last)
+        await fake.wait_sent(user, seen + 1, timeout=120)
+        latencies.append(time.perf_counter() - started)
+        last = fake.to(user)[-1]
+
+
+async def run_dialogs(officers: int, folder: Path) -> tuple[float, list[float]]:
+    fake = FakeTelegram()
+    await fake.start()
+    url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
+    await upgrade(url)
+    settings = load_settings(database_url=url, telegram_bot_token=TOKEN,
+                             telegram_api_base_url=fake.url, data_dir=folder / "data")
+    async with open_app(settings) as app:
+        await load_plan(app.sessions, folder)
+        code = await make_invite(app.sessions, "Sở TT&TT", uses=officers)
+        application = build_application(settings)
+        await application.initialize()
+        channel = TelegramChannel(application, Dispatcher(app.sessions, handler_config(settings)))
+        stop = asyncio.Event()
+        poller = asyncio.create_task(poll(channel, stop, timeout=1))
+        latencies: list[float] = []
+        started = time.perf_counter()
+        await asyncio.gather(*(walk(fake, BASE_USER + i, journey(code), latencies)
+                               for i in range(officers)))
+        elapsed = time.perf_counter() - started
+        stop.set()
+        poller.cancel()
+        await asyncio.gather(poller, return_exceptions=True)
+        await application.shutdown()
+    await fake.stop()
+    return elapsed, latencies
+
+
+async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.effective_chat and update.effective_message and update.effective_message.text:
+        await context.bot.send_message(update.effective_chat.id, update.effective_message.text)
+
+
+async def run_echo(users: int, messages: int) -> float:
+    fake = FakeTelegram()
+    await fake.start()
+    application = (Application.builder().token(TOKEN).base_url(f"{fake.url}/bot")
+                   .concurrent_updates(True).build())
+    application.add_handler(MessageHandler(filters.TEXT, echo))
+    await application.initialize()
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(poll_interval=0, timeout=1)
+    steps = [text(f"tin nhắn {n}") for n in range(messages)]
+    started = time.perf_counter()
+    await asyncio.gather(*(walk(fake, BASE_USER + i, steps, []) for i in range(users)))
+    elapsed = time.perf_counter() - started
+    await application.updater.stop()
+    await application.stop()
+    await application.shutdown()
+    await fake.stop()
+    return elapsed
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+async def main(officers: int) -> None:
+    logging.basicConfig(level=logging.WARNING)
+    steps = len(journey("X"))
+    with tempfile.TemporaryDirectory() as folder:
+        dialog_seconds, latencies = await run_dialogs(officers, Path(folder))
+    echo_seconds = await run_echo(officers, steps)
+    dialog_rate = officers * steps / dialog_seconds
+    echo_rate = officers * steps / echo_seconds
+    print(f"officers: {officers}, steps each: {steps}")
+    print(f"dialog steps/s: {dialog_rate:.1f} ({dialog_seconds:.2f} s)")
+    print(f"echo updates/s: {echo_rate:.1f} ({echo_seconds:.2f} s)")
+    print(f"ratio: {dialog_rate / echo_rate:.2f} (target >= 0.5)")
+    print(f"step latency ms: p50 {1000 * statistics.median(latencies):.0f}, "
+          f"p95 {1000 * percentile(latencies, 0.95):.0f}, "
+          f"p99 {1000 * percentile(latencies, 0.99):.0f} (target p99 < 150)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 200))
