@@ -55,13 +55,20 @@ def press(prefix: str) -> Step:
 
 def journey(code: str) -> list[Step]:
     """A whole report: join, choose, status, percent, results, skip, skip, no files, send."""
-    return [text(f"/start {code}"), text("/baocao VII.3"), press("st:in_progress"), text("50"),
-            text("Đã hoàn thành lắp đặt và chạy thử hệ thống."), press("skip"), press("skip"),
-            press("files_done"), press("c:send")]
+    return [
+        text(f"/start {code}"),
+        text("/baocao VII.3"),
+        press("st:in_progress"),
+        text("50"),
+        text("Đã hoàn thành lắp đặt và chạy thử hệ thống."),
+        press("skip"),
+        press("skip"),
+        press("files_done"),
+        press("c:send"),
+    ]
 
 
-async def walk(fake: FakeTelegram, user: int, steps: list[Step],
-               latencies: list[float]) -> None:
+async def walk(fake: FakeTelegram, user: int, steps: list[Step], latencies: list[float]) -> None:
     last: Sent | None = None
     for step in steps:
         seen = len(fake.to(user))
@@ -77,8 +84,12 @@ async def run_dialogs(officers: int, folder: Path) -> tuple[float, list[float]]:
     await fake.start()
     url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
     await upgrade(url)
-    settings = load_settings(database_url=url, telegram_bot_token=TOKEN,
-                             telegram_api_base_url=fake.url, data_dir=folder / "data")
+    settings = load_settings(
+        database_url=url,
+        telegram_bot_token=TOKEN,
+        telegram_api_base_url=fake.url,
+        data_dir=folder / "data",
+    )
     async with open_app(settings) as app:
         await load_plan(app.sessions, folder)
         code = await make_invite(app.sessions, "Sở TT&TT", uses=officers)
@@ -89,8 +100,9 @@ async def run_dialogs(officers: int, folder: Path) -> tuple[float, list[float]]:
         poller = asyncio.create_task(poll(channel, stop, timeout=1))
         latencies: list[float] = []
         started = time.perf_counter()
-        await asyncio.gather(*(walk(fake, BASE_USER + i, journey(code), latencies)
-                               for i in range(officers)))
+        await asyncio.gather(
+            *(walk(fake, BASE_USER + i, journey(code), latencies) for i in range(officers))
+        )
         elapsed = time.perf_counter() - started
         stop.set()
         poller.cancel()
@@ -108,8 +120,13 @@ async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def run_echo(users: int, messages: int) -> float:
     fake = FakeTelegram()
     await fake.start()
-    application = (Application.builder().token(TOKEN).base_url(f"{fake.url}/bot")
-                   .concurrent_updates(True).build())
+    application = (
+        Application.builder()
+        .token(TOKEN)
+        .base_url(f"{fake.url}/bot")
+        .concurrent_updates(True)
+        .build()
+    )
     application.add_handler(MessageHandler(filters.TEXT, echo))
     await application.initialize()
     await application.start()
@@ -128,7 +145,7 @@ async def run_echo(users: int, messages: int) -> float:
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 async def main(officers: int) -> None:
@@ -143,9 +160,11 @@ async def main(officers: int) -> None:
     print(f"dialog steps/s: {dialog_rate:.1f} ({dialog_seconds:.2f} s)")
     print(f"echo updates/s: {echo_rate:.1f} ({echo_seconds:.2f} s)")
     print(f"ratio: {dialog_rate / echo_rate:.2f} (target >= 0.5)")
-    print(f"step latency ms: p50 {1000 * statistics.median(latencies):.0f}, "
-          f"p95 {1000 * percentile(latencies, 0.95):.0f}, "
-          f"p99 {1000 * percentile(latencies, 0.99):.0f} (target p99 < 150)")
+    print(
+        f"step latency ms: p50 {1000 * statistics.median(latencies):.0f}, "
+        f"p95 {1000 * percentile(latencies, 0.95):.0f}, "
+        f"p99 {1000 * percentile(latencies, 0.99):.0f} (target p99 < 150)"
+    )
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -101,7 +101,9 @@ class Unit(Base):
     covers: Mapped[str] = mapped_column(String(80), default="")
     aliases: Mapped[list[UnitAlias]] = relationship(
         # Only matching needs the spellings; it asks for them (selectinload) explicitly.
-        back_populates="unit", cascade="all, delete-orphan", lazy="raise_on_sql"
+        back_populates="unit",
+        cascade="all, delete-orphan",
+        lazy="raise_on_sql",
     )
 
 
@@ -301,7 +303,7 @@ class Conversation(Base):
     updated_at: Mapped[datetime] = _now_column()
 
     # Every UPDATE checks the version read, so a stale update fails instead of overwriting.
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
 
 
 class ProcessedUpdate(Base):

@@ -67,7 +67,10 @@ async def seed_units(session: AsyncSession) -> int:
         if unit is None:
             unit = Unit(
                 aliases=[],
-                name=entry.name, short_name=entry.short_name, kind=entry.kind, covers=entry.covers
+                name=entry.name,
+                short_name=entry.short_name,
+                kind=entry.kind,
+                covers=entry.covers,
             )
             session.add(unit)
             units[entry.name] = unit

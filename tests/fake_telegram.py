@@ -11,15 +11,22 @@ import asyncio
 import itertools
 import json
 import time
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
 TOKEN = "123456:TEST-token-for-the-fake-server"
-BOT = {"id": 123456, "is_bot": True, "first_name": "tiendo", "username": "tiendo_test_bot",
-       "can_join_groups": True, "can_read_all_group_messages": False,
-       "supports_inline_queries": False}
+BOT = {
+    "id": 123456,
+    "is_bot": True,
+    "first_name": "tiendo",
+    "username": "tiendo_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
 
 
 @dataclass
@@ -77,9 +84,13 @@ class FakeTelegram:
         return user
 
     def _message(self, user_id: int, name: str, **content: Any) -> dict[str, Any]:
-        return {"message_id": next(self._messages), "date": int(time.time()),
-                "chat": {"id": user_id, "type": "private", "first_name": name},
-                "from": self._user(user_id, name), **content}
+        return {
+            "message_id": next(self._messages),
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private", "first_name": name},
+            "from": self._user(user_id, name),
+            **content,
+        }
 
     async def _push(self, update: dict[str, Any]) -> int:
         update_id = next(self._ids)
@@ -95,21 +106,42 @@ class FakeTelegram:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         return await self._push({"message": message})
 
-    async def push_document(self, user_id: int, file_name: str, content: bytes,
-                            mime_type: str = "application/pdf",
-                            name: str = "Nguyễn Văn An") -> int:
+    async def push_document(
+        self,
+        user_id: int,
+        file_name: str,
+        content: bytes,
+        mime_type: str = "application/pdf",
+        name: str = "Nguyễn Văn An",
+    ) -> int:
         file_id = f"doc{next(self._ids)}"
         self.files[file_id] = (f"documents/{file_name}", content)
-        document = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": file_name,
-                    "mime_type": mime_type, "file_size": len(content)}
+        document = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": len(content),
+        }
         return await self._push({"message": self._message(user_id, name, document=document)})
 
-    async def press(self, user_id: int, data: str, message_id: int,
-                    name: str = "Nguyễn Văn An") -> int:
-        message = {"message_id": message_id, "date": int(time.time()),
-                   "chat": {"id": user_id, "type": "private"}, "from": BOT, "text": "…"}
-        query = {"id": f"cb{next(self._ids)}", "from": self._user(user_id, name),
-                 "chat_instance": "ci", "data": data, "message": message}
+    async def press(
+        self, user_id: int, data: str, message_id: int, name: str = "Nguyễn Văn An"
+    ) -> int:
+        message = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private"},
+            "from": BOT,
+            "text": "…",
+        }
+        query = {
+            "id": f"cb{next(self._ids)}",
+            "from": self._user(user_id, name),
+            "chat_instance": "ci",
+            "data": data,
+            "message": message,
+        }
         return await self._push({"callback_query": query})
 
     def fail_next(self, method: str, code: int, description: str, **parameters: Any) -> None:
@@ -132,7 +164,8 @@ class FakeTelegram:
             except TimeoutError:
                 texts = [s.text[:60] for s in self.to(chat_id)]
                 raise AssertionError(
-                    f"waited for {count} messages to {chat_id}, got {texts}") from None
+                    f"waited for {count} messages to {chat_id}, got {texts}"
+                ) from None
         return self.to(chat_id)
 
     def confirmed_all(self) -> bool:
@@ -146,8 +179,11 @@ class FakeTelegram:
         if request.content_type.startswith("multipart/"):
             params: dict[str, Any] = {}
             async for part in await request.multipart():
-                params[part.name or ""] = (await part.read()).decode("utf-8", "replace") \
-                    if part.filename is None else part.filename
+                params[part.name or ""] = (
+                    (await part.read()).decode("utf-8", "replace")
+                    if part.filename is None
+                    else part.filename
+                )
             return params
         if request.can_read_body:
             return dict(await request.post())
@@ -155,8 +191,9 @@ class FakeTelegram:
 
     async def _api(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
-            return web.json_response({"ok": False, "error_code": 401,
-                                      "description": "Unauthorized"}, status=401)
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
         method = request.match_info["method"]
         self.calls.append(method)
         params = await self._params(request)
@@ -170,8 +207,10 @@ class FakeTelegram:
                 return web.json_response(body, status=code)
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
-            return web.json_response({"ok": False, "error_code": 404,
-                                      "description": "Not Found: method not found"}, status=404)
+            return web.json_response(
+                {"ok": False, "error_code": 404, "description": "Not Found: method not found"},
+                status=404,
+            )
         result = await handler(params)
         if isinstance(result, web.Response):
             return result
@@ -187,10 +226,8 @@ class FakeTelegram:
         timeout = min(float(params.get("timeout") or 0), 5.0)
         if not self.updates and timeout:
             async with self._new_update:
-                try:
+                with suppress(TimeoutError):
                     await asyncio.wait_for(self._new_update.wait(), timeout)
-                except TimeoutError:
-                    pass
         limit = int(params.get("limit") or 100)
         return self.updates[:limit]
 
@@ -198,18 +235,27 @@ class FakeTelegram:
         markup = params.get("reply_markup")
         if isinstance(markup, str):
             markup = json.loads(markup)
-        buttons = [(b["text"], b.get("callback_data", "")) for row in
-                   (markup or {}).get("inline_keyboard", []) for b in row]
+        buttons = [
+            (b["text"], b.get("callback_data", ""))
+            for row in (markup or {}).get("inline_keyboard", [])
+            for b in row
+        ]
         text = str(params.get("text") or params.get("caption") or "")
         self._add(Sent(method, str(params["chat_id"]), message_id, text, buttons))
-        return {"message_id": message_id, "date": int(time.time()), "text": text,
-                "chat": {"id": int(params["chat_id"]), "type": "private"}, "from": BOT}
+        return {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "text": text,
+            "chat": {"id": int(params["chat_id"]), "type": "private"},
+            "from": BOT,
+        }
 
     async def _m_sendMessage(self, params: dict[str, Any]) -> Any:
         if len(str(params.get("text", ""))) > 4096:
-            return web.json_response({"ok": False, "error_code": 400,
-                                      "description": "Bad Request: message is too long"},
-                                     status=400)
+            return web.json_response(
+                {"ok": False, "error_code": 400, "description": "Bad Request: message is too long"},
+                status=400,
+            )
         self.send_started.set()
         await self.hold_sends.wait()
         request = params["_request"]
@@ -225,10 +271,15 @@ class FakeTelegram:
         if previous and previous[-1].text == edited.text and previous[-1].buttons == edited.buttons:
             self.sent.pop()
             self._by_chat[edited.chat_id].pop()
-            return web.json_response({"ok": False, "error_code": 400, "description":
-                                      "Bad Request: message is not modified: specified new "
-                                      "message content and reply markup are exactly the same"},
-                                     status=400)
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: message is not modified: specified new "
+                    "message content and reply markup are exactly the same",
+                },
+                status=400,
+            )
         return probe
 
     def _add(self, sent: Sent) -> None:
@@ -249,11 +300,17 @@ class FakeTelegram:
     async def _m_getFile(self, params: dict[str, Any]) -> Any:
         file_id = str(params["file_id"])
         if file_id not in self.files:
-            return web.json_response({"ok": False, "error_code": 400,
-                                      "description": "Bad Request: invalid file_id"}, status=400)
+            return web.json_response(
+                {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"},
+                status=400,
+            )
         path, content = self.files[file_id]
-        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(content),
-                "file_path": path}
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": len(content),
+            "file_path": path,
+        }
 
     async def _download(self, request: web.Request) -> web.Response:
         for path, content in self.files.values():
@@ -270,5 +327,8 @@ class FakeTelegram:
         return True
 
     async def _m_getWebhookInfo(self, params: dict[str, Any]) -> Any:
-        return {"url": self.webhook.get("url", ""), "has_custom_certificate": False,
-                "pending_update_count": len(self.updates)}
+        return {
+            "url": self.webhook.get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.updates),
+        }

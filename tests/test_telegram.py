@@ -40,8 +40,14 @@ class Bot:
 async def cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
     """The real `tiendo` command, run without blocking the fake server's event loop."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, env=env, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     return proc.returncode or 0, out.decode(), err.decode()
 
@@ -55,10 +61,15 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 
 @asynccontextmanager
-async def running_bot(fake: FakeTelegram, db_url: str, data_dir: Path,
-                      polling: bool = True) -> AsyncIterator[Bot]:
-    settings = load_settings(database_url=db_url, telegram_bot_token=TOKEN,
-                             telegram_api_base_url=fake.url, data_dir=data_dir)
+async def running_bot(
+    fake: FakeTelegram, db_url: str, data_dir: Path, polling: bool = True
+) -> AsyncIterator[Bot]:
+    settings = load_settings(
+        database_url=db_url,
+        telegram_bot_token=TOKEN,
+        telegram_api_base_url=fake.url,
+        data_dir=data_dir,
+    )
     async with open_app(settings) as app:
         application = build_application(settings)
         await application.initialize()
@@ -78,8 +89,14 @@ async def running_bot(fake: FakeTelegram, db_url: str, data_dir: Path,
 
 
 def env_for(fake: FakeTelegram, db_url: str, tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": db_url, "DATA_DIR": str(tmp_path / "data"),
-            "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": fake.url, "LOG_LEVEL": "INFO"}
+    return {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "DATA_DIR": str(tmp_path / "data"),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": fake.url,
+        "LOG_LEVEL": "INFO",
+    }
 
 
 async def reply_to(fake: FakeTelegram, count: int) -> Sent:
@@ -103,8 +120,9 @@ async def count_rows(sessions, model) -> int:  # type: ignore[no-untyped-def]
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-async def test_an_officer_joins_and_reports_on_telegram(fake: FakeTelegram, tmp_path: Path,
-                                                       db_url: str) -> None:
+async def test_an_officer_joins_and_reports_on_telegram(
+    fake: FakeTelegram, tmp_path: Path, db_url: str
+) -> None:
     env = env_for(fake, db_url, tmp_path)
     async with running_bot(fake, db_url, tmp_path / "data") as bot:
         await load_plan(bot.sessions, tmp_path)  # type: ignore[arg-type]
@@ -147,9 +165,9 @@ async def test_an_officer_joins_and_reports_on_telegram(fake: FakeTelegram, tmp_
     assert "answerCallbackQuery" in fake.calls
 
 
-async def test_a_restart_in_the_middle_of_a_dialog_continues_it(fake: FakeTelegram,
-                                                               tmp_path: Path,
-                                                               sqlite_url: str) -> None:
+async def test_a_restart_in_the_middle_of_a_dialog_continues_it(
+    fake: FakeTelegram, tmp_path: Path, sqlite_url: str
+) -> None:
     async with running_bot(fake, sqlite_url, tmp_path / "data") as bot:
         await load_plan(bot.sessions, tmp_path)  # type: ignore[arg-type]
         invite = await make_invite(bot.sessions, "Sở TT&TT")  # type: ignore[arg-type]
@@ -161,9 +179,9 @@ async def test_a_restart_in_the_middle_of_a_dialog_continues_it(fake: FakeTelegr
         assert "Tỷ lệ hoàn thành" in percent.text
 
 
-async def test_a_forged_button_for_another_units_task_is_refused(fake: FakeTelegram,
-                                                                 tmp_path: Path,
-                                                                 sqlite_url: str) -> None:
+async def test_a_forged_button_for_another_units_task_is_refused(
+    fake: FakeTelegram, tmp_path: Path, sqlite_url: str
+) -> None:
     async with running_bot(fake, sqlite_url, tmp_path / "data") as bot:
         await load_plan(bot.sessions, tmp_path)  # type: ignore[arg-type]
         invite = await make_invite(bot.sessions, "Sở TT&TT")  # type: ignore[arg-type]
@@ -182,8 +200,10 @@ async def test_a_forged_button_for_another_units_task_is_refused(fake: FakeTeleg
 
 async def webhook_post(url: str, payload: dict, secret: str | None) -> int:  # type: ignore[type-arg]
     headers = {SECRET_HEADER: secret} if secret is not None else {}
-    async with aiohttp.ClientSession() as http, http.post(url, json=payload,
-                                                          headers=headers) as response:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(url, json=payload, headers=headers) as response,
+    ):
         return response.status
 
 
@@ -201,19 +221,25 @@ async def webhook_server(bot: Bot, secret: str) -> AsyncIterator[str]:
 
 
 def text_update(update_id: int, text: str, user: int = USER) -> dict:  # type: ignore[type-arg]
-    message = {"message_id": 900 + update_id, "date": 1764000000,
-               "chat": {"id": user, "type": "private"},
-               "from": {"id": user, "is_bot": False, "first_name": "An"}, "text": text}
+    message = {
+        "message_id": 900 + update_id,
+        "date": 1764000000,
+        "chat": {"id": user, "type": "private"},
+        "from": {"id": user, "is_bot": False, "first_name": "An"},
+        "text": text,
+    }
     if text.startswith("/"):
-        message["entities"] = [{"type": "bot_command", "offset": 0,
-                                "length": len(text.split()[0])}]
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
     return {"update_id": update_id, "message": message}
 
 
-async def test_the_webhook_refuses_a_missing_or_wrong_secret(fake: FakeTelegram, tmp_path: Path,
-                                                             sqlite_url: str) -> None:
-    async with running_bot(fake, sqlite_url, tmp_path / "data", polling=False) as bot, \
-            webhook_server(bot, "s3cret-token-123") as base:
+async def test_the_webhook_refuses_a_missing_or_wrong_secret(
+    fake: FakeTelegram, tmp_path: Path, sqlite_url: str
+) -> None:
+    async with (
+        running_bot(fake, sqlite_url, tmp_path / "data", polling=False) as bot,
+        webhook_server(bot, "s3cret-token-123") as base,
+    ):
         url = base + TELEGRAM_PATH
         assert await webhook_post(url, text_update(1, "/trogiup"), None) == 403
         assert await webhook_post(url, text_update(2, "/trogiup"), "wrong-secret") == 403
@@ -225,10 +251,13 @@ async def test_the_webhook_refuses_a_missing_or_wrong_secret(fake: FakeTelegram,
             assert health.status == 200
 
 
-async def test_the_same_update_twice_has_one_effect(fake: FakeTelegram, tmp_path: Path,
-                                                    db_url: str) -> None:
-    async with running_bot(fake, db_url, tmp_path / "data", polling=False) as bot, \
-            webhook_server(bot, "s3cret-token-123") as base:
+async def test_the_same_update_twice_has_one_effect(
+    fake: FakeTelegram, tmp_path: Path, db_url: str
+) -> None:
+    async with (
+        running_bot(fake, db_url, tmp_path / "data", polling=False) as bot,
+        webhook_server(bot, "s3cret-token-123") as base,
+    ):
         await load_plan(bot.sessions, tmp_path)  # type: ignore[arg-type]
         invite = await make_invite(bot.sessions, "Sở TT&TT", uses=5)  # type: ignore[arg-type]
         url = base + TELEGRAM_PATH
@@ -243,25 +272,40 @@ async def test_the_same_update_twice_has_one_effect(fake: FakeTelegram, tmp_path
         assert people == 1
 
 
-async def test_two_updates_of_one_person_at_once_lose_no_step(fake: FakeTelegram, tmp_path: Path,
-                                                              db_url: str) -> None:
-    async with running_bot(fake, db_url, tmp_path / "data", polling=False) as bot, \
-            webhook_server(bot, "s3cret-token-123") as base:
+async def test_two_updates_of_one_person_at_once_lose_no_step(
+    fake: FakeTelegram, tmp_path: Path, db_url: str
+) -> None:
+    async with (
+        running_bot(fake, db_url, tmp_path / "data", polling=False) as bot,
+        webhook_server(bot, "s3cret-token-123") as base,
+    ):
         await load_plan(bot.sessions, tmp_path)  # type: ignore[arg-type]
         invite = await make_invite(bot.sessions, "Sở TT&TT")  # type: ignore[arg-type]
         url = base + TELEGRAM_PATH
-        assert await webhook_post(url, text_update(20, f"/start {invite}"), "s3cret-token-123") == 200
+        start = text_update(20, f"/start {invite}")
+        assert await webhook_post(url, start, "s3cret-token-123") == 200
         assert await webhook_post(url, text_update(21, "/baocao VII.3"), "s3cret-token-123") == 200
         status = fake.to(USER)[-1]
-        press_update = {"update_id": 22, "callback_query": {
-            "id": "q1", "from": {"id": USER, "is_bot": False, "first_name": "An"},
-            "chat_instance": "c", "data": button(status, "Đang thực hiện"),
-            "message": {"message_id": status.message_id, "date": 1764000000,
-                        "chat": {"id": USER, "type": "private"}, "text": "…"}}}
+        press_update = {
+            "update_id": 22,
+            "callback_query": {
+                "id": "q1",
+                "from": {"id": USER, "is_bot": False, "first_name": "An"},
+                "chat_instance": "c",
+                "data": button(status, "Đang thực hiện"),
+                "message": {
+                    "message_id": status.message_id,
+                    "date": 1764000000,
+                    "chat": {"id": USER, "type": "private"},
+                    "text": "…",
+                },
+            },
+        }
 
         codes = await asyncio.gather(
             webhook_post(url, press_update, "s3cret-token-123"),
-            webhook_post(url, text_update(23, "60"), "s3cret-token-123"))
+            webhook_post(url, text_update(23, "60"), "s3cret-token-123"),
+        )
 
         assert codes == [200, 200]
         async with bot.sessions() as session:  # type: ignore[attr-defined]
@@ -274,8 +318,9 @@ async def test_two_updates_of_one_person_at_once_lose_no_step(fake: FakeTelegram
             assert state.data["percent"] == 60
 
 
-async def test_a_blocked_user_is_marked_unreachable(fake: FakeTelegram, tmp_path: Path,
-                                                    sqlite_url: str) -> None:
+async def test_a_blocked_user_is_marked_unreachable(
+    fake: FakeTelegram, tmp_path: Path, sqlite_url: str
+) -> None:
     async with running_bot(fake, sqlite_url, tmp_path / "data") as bot:
         await load_plan(bot.sessions, tmp_path)  # type: ignore[arg-type]
         invite = await make_invite(bot.sessions, "Sở TT&TT")  # type: ignore[arg-type]
@@ -294,8 +339,9 @@ async def test_a_blocked_user_is_marked_unreachable(fake: FakeTelegram, tmp_path
         assert reachable is False
 
 
-async def test_a_flood_limit_is_waited_out(fake: FakeTelegram, tmp_path: Path,
-                                           sqlite_url: str) -> None:
+async def test_a_flood_limit_is_waited_out(
+    fake: FakeTelegram, tmp_path: Path, sqlite_url: str
+) -> None:
     async with running_bot(fake, sqlite_url, tmp_path / "data"):
         fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
         await fake.push_text(USER, "/trogiup")

@@ -27,8 +27,14 @@ def free_port() -> int:
 
 async def start_bot(env: dict[str, str]) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", env=env, stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
 
 
 async def test_a_step_interrupted_by_a_kill_happens_once(tmp_path: Path, sqlite_url: str) -> None:
@@ -38,9 +44,14 @@ async def test_a_step_interrupted_by_a_kill_happens_once(tmp_path: Path, sqlite_
     sessions = session_factory(engine)
     await load_plan(sessions, tmp_path)
     invite = await make_invite(sessions, "Sở TT&TT", uses=3)
-    env = {**os.environ, "DATABASE_URL": sqlite_url, "DATA_DIR": str(tmp_path / "data"),
-           "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": fake.url,
-           "HTTP_PORT": str(free_port())}
+    env = {
+        **os.environ,
+        "DATABASE_URL": sqlite_url,
+        "DATA_DIR": str(tmp_path / "data"),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": fake.url,
+        "HTTP_PORT": str(free_port()),
+    }
     fake.hold_sends.clear()
     await fake.push_text(USER, f"/start {invite}")
     first = await start_bot(env)

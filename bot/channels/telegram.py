@@ -37,9 +37,14 @@ log = logging.getLogger(__name__)
 
 def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
     base = settings.telegram_api_base_url.rstrip("/")
-    return (ApplicationBuilder().token(settings.telegram_bot_token)
-            .base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
-            .updater(None).build())
+    return (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .base_url(f"{base}/bot")
+        .base_file_url(f"{base}/file/bot")
+        .updater(None)
+        .build()
+    )
 
 
 async def bot_username(settings: Settings) -> str | None:
@@ -84,7 +89,7 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
         return None
     columns = max(1, reply.columns)
     buttons = [InlineKeyboardButton(o.label[:64], callback_data=o.id) for o in reply.options]
-    rows = [buttons[i:i + columns] for i in range(0, len(buttons), columns)]
+    rows = [buttons[i : i + columns] for i in range(0, len(buttons), columns)]
     return InlineKeyboardMarkup(rows)
 
 
@@ -107,8 +112,12 @@ class TelegramChannel:
         if event is None:
             return
         handled = await self.dispatcher.handle(event)
-        await self.deliver(event.chat_id, handled.replies, event.message_id,
-                           event.sender_id if event.chat_type == "private" else None)
+        await self.deliver(
+            event.chat_id,
+            handled.replies,
+            event.message_id,
+            event.sender_id if event.chat_type == "private" else None,
+        )
         if handled.delivery_key:
             await self.dispatcher.mark_delivered(handled.delivery_key)
 
@@ -129,31 +138,54 @@ class TelegramChannel:
     def _base(self, update: Update, message: Message) -> dict[str, Any]:
         user = message.from_user
         assert user is not None
-        return {"channel": CHANNEL, "chat_id": str(message.chat.id), "sender_id": str(user.id),
-                "sender_name": user.full_name, "received_at": _utc(message.date),
-                "chat_type": "private" if message.chat.type == "private" else "group",
-                "update_key": str(update.update_id), "message_id": str(message.message_id)}
+        return {
+            "channel": CHANNEL,
+            "chat_id": str(message.chat.id),
+            "sender_id": str(user.id),
+            "sender_name": user.full_name,
+            "received_at": _utc(message.date),
+            "chat_type": "private" if message.chat.type == "private" else "group",
+            "update_key": str(update.update_id),
+            "message_id": str(message.message_id),
+        }
 
     def _from_query(self, update: Update, query: CallbackQuery) -> Incoming | None:
         message = query.message
         if message is None or not query.data:
             return None
-        return Incoming(channel=CHANNEL, chat_id=str(message.chat.id),
-                        sender_id=str(query.from_user.id), sender_name=query.from_user.full_name,
-                        received_at=datetime.now(UTC),
-                        chat_type="private" if message.chat.type == "private" else "group",
-                        option_id=query.data, update_key=str(update.update_id),
-                        message_id=str(message.message_id))
+        return Incoming(
+            channel=CHANNEL,
+            chat_id=str(message.chat.id),
+            sender_id=str(query.from_user.id),
+            sender_name=query.from_user.full_name,
+            received_at=datetime.now(UTC),
+            chat_type="private" if message.chat.type == "private" else "group",
+            option_id=query.data,
+            update_key=str(update.update_id),
+            message_id=str(message.message_id),
+        )
 
     def _files(self, message: Message) -> tuple[IncomingFile, ...]:
         if message.document is not None:
             doc = message.document
-            return (IncomingFile(doc.file_name or f"tep_{doc.file_unique_id}",
-                                 doc.mime_type or "", doc.file_size, self._reader(doc.file_id)),)
+            return (
+                IncomingFile(
+                    doc.file_name or f"tep_{doc.file_unique_id}",
+                    doc.mime_type or "",
+                    doc.file_size,
+                    self._reader(doc.file_id),
+                ),
+            )
         if message.photo:
             photo = message.photo[-1]
-            return (IncomingFile(f"anh_{photo.file_unique_id}.jpg", "image/jpeg",
-                                 photo.file_size, self._reader(photo.file_id)),)
+            return (
+                IncomingFile(
+                    f"anh_{photo.file_unique_id}.jpg",
+                    "image/jpeg",
+                    photo.file_size,
+                    self._reader(photo.file_id),
+                ),
+            )
         return ()
 
     def _reader(self, file_id: str) -> Callable[[], Awaitable[bytes]]:
@@ -163,8 +195,9 @@ class TelegramChannel:
 
         return read
 
-    async def deliver(self, chat_id: str, replies: list[Reply], message_id: str | None,
-                      person: str | None) -> None:
+    async def deliver(
+        self, chat_id: str, replies: list[Reply], message_id: str | None, person: str | None
+    ) -> None:
         """Send each reply; the dialog's prompt is edited in place when a button was pressed."""
         try:
             for reply in replies:
@@ -179,8 +212,13 @@ class TelegramChannel:
         markup = keyboard(reply)
         if reply.replace_prompt and message_id and len(pieces) == 1:
             try:
-                await self._call(self.bot.edit_message_text, pieces[0], chat_id=chat_id,
-                                 message_id=int(message_id), reply_markup=markup)
+                await self._call(
+                    self.bot.edit_message_text,
+                    pieces[0],
+                    chat_id=chat_id,
+                    message_id=int(message_id),
+                    reply_markup=markup,
+                )
                 return
             except BadRequest as exc:
                 if "not modified" in str(exc).lower():
@@ -188,11 +226,11 @@ class TelegramChannel:
                 log.info("could not edit message %s (%s); sending anew", message_id, exc)
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
-            await self._call(self.bot.send_message, chat_id, piece,
-                             reply_markup=markup if last else None)
+            await self._call(
+                self.bot.send_message, chat_id, piece, reply_markup=markup if last else None
+            )
         for file in reply.files:
-            await self._call(self.bot.send_document, chat_id, file.content,
-                             filename=file.file_name)
+            await self._call(self.bot.send_document, chat_id, file.content, filename=file.file_name)
 
     async def _call(self, method: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
         """Call the Bot API, waiting out flood limits and retrying passing network faults."""
@@ -200,14 +238,17 @@ class TelegramChannel:
             try:
                 return await method(*args, **kwargs)
             except RetryAfter as exc:
-                delay = exc.retry_after if isinstance(exc.retry_after, int | float) \
+                delay = (
+                    exc.retry_after
+                    if isinstance(exc.retry_after, int | float)
                     else exc.retry_after.total_seconds()
+                )
                 log.info("telegram asks to wait %ss", delay)
                 await asyncio.sleep(float(delay))
             except (TimedOut, NetworkError) as exc:
                 if isinstance(exc, BadRequest | Forbidden) or attempt == SEND_ATTEMPTS:
                     raise
-                await asyncio.sleep(0.2 * 2 ** attempt + random.random() * 0.2)
+                await asyncio.sleep(0.2 * 2**attempt + random.random() * 0.2)
         raise TimedOut("gave up after retries")
 
 

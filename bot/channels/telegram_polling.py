@@ -12,6 +12,7 @@ import asyncio
 import logging
 import random
 from collections import defaultdict
+from contextlib import suppress
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
@@ -30,7 +31,6 @@ def _chat_of(update: Update) -> int:
 
 async def poll(channel: TelegramChannel, stop: asyncio.Event, timeout: int = POLL_TIMEOUT) -> None:
     """Fetch and handle updates until `stop` is set; chats in parallel, each chat in order."""
-    bot = channel.bot
     offset: int | None = None
     failures = 0
     while not stop.is_set():
@@ -47,7 +47,7 @@ async def poll(channel: TelegramChannel, stop: asyncio.Event, timeout: int = POL
             raise
         except (TimedOut, NetworkError, Conflict) as exc:
             failures += 1
-            delay = min(MAX_BACKOFF, 0.5 * 2 ** failures) * (0.5 + random.random())
+            delay = min(MAX_BACKOFF, 0.5 * 2**failures) * (0.5 + random.random())
             log.warning("getUpdates failed (%s); retrying in %.1fs", type(exc).__name__, delay)
             await _sleep(stop, delay)
             continue
@@ -59,11 +59,15 @@ async def poll(channel: TelegramChannel, stop: asyncio.Event, timeout: int = POL
     await _confirm(channel, offset)
 
 
-async def _fetch_unless_stopped(channel: TelegramChannel, offset: int | None, timeout: int,
-                                stop: asyncio.Event) -> list[Update] | None:
+async def _fetch_unless_stopped(
+    channel: TelegramChannel, offset: int | None, timeout: int, stop: asyncio.Event
+) -> list[Update] | None:
     """The next updates, or None when asked to stop first (nothing fetched is then lost)."""
-    fetch = asyncio.ensure_future(channel.bot.get_updates(
-        offset=offset, timeout=timeout, allowed_updates=["message", "callback_query"]))
+    fetch = asyncio.ensure_future(
+        channel.bot.get_updates(
+            offset=offset, timeout=timeout, allowed_updates=["message", "callback_query"]
+        )
+    )
     stopping = asyncio.ensure_future(stop.wait())
     await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
     stopping.cancel()
@@ -110,7 +114,5 @@ async def _handle_batch(channel: TelegramChannel, updates: list[Update]) -> int 
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:
-    try:
+    with suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        pass

@@ -28,14 +28,17 @@ log = logging.getLogger(__name__)
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "run", help="chạy bot Telegram (long polling, hoặc webhook khi có WEBHOOK_URL)")
+        "run", help="chạy bot Telegram (long polling, hoặc webhook khi có WEBHOOK_URL)"
+    )
     parser.set_defaults(func=run)
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.telegram_bot_token:
-        raise UserError("Chưa có TELEGRAM_BOT_TOKEN: hãy đặt token của bot (lấy từ @BotFather) "
-                        "trong biến môi trường hoặc tệp .env.")
+        raise UserError(
+            "Chưa có TELEGRAM_BOT_TOKEN: hãy đặt token của bot (lấy từ @BotFather) "
+            "trong biến môi trường hoặc tệp .env."
+        )
     hide_secrets(settings.telegram_bot_token, settings.webhook_secret, settings.webhook_url)
     async with open_app(settings) as app:
         await migrate.upgrade(settings.database_url)
@@ -83,8 +86,9 @@ async def _serve_webhook(settings: Settings, channel: TelegramChannel, stop: asy
     url = settings.webhook_url.rstrip("/")
     if not url.endswith(TELEGRAM_PATH):
         url += TELEGRAM_PATH
-    await channel.bot.set_webhook(url, secret_token=settings.webhook_secret,
-                                  allowed_updates=["message", "callback_query"])
+    await channel.bot.set_webhook(
+        url, secret_token=settings.webhook_secret, allowed_updates=["message", "callback_query"]
+    )
     log.info("tiendo is running (Telegram webhook) as @%s", channel.bot.username)
     try:
         await stop.wait()
