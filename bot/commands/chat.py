@@ -63,7 +63,11 @@ async def _demo_officer(session: Any, unit_text: str) -> Person:
         closest = ", ".join(index.closest(unit_text)) or "—"
         raise UserError(f"Không nhận ra đơn vị “{unit_text}”. Gần giống: {closest}.")
     external_id = f"demo-{unit.id}"
-    person = await people.find_by_identity(session, console.CHANNEL, external_id)
+    person = await session.scalar(
+        select(Person).join(ChannelIdentity).where(
+            ChannelIdentity.channel == console.CHANNEL, ChannelIdentity.external_id == external_id
+        )
+    )
     if person is None:
         name = f"Cán bộ thử nghiệm ({unit.short_name})"
         person = await people.create(

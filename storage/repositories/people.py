@@ -6,13 +6,16 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, raiseload
 
 from storage.models import ChannelIdentity, Person, Role
 
 
 async def find_by_identity(session: AsyncSession, channel: str, external_id: str) -> Person | None:
+    """The person with their unit; their other identities are not needed on this hot path."""
     return await session.scalar(
         select(Person)
+        .options(joinedload(Person.unit), raiseload(Person.identities))
         .join(ChannelIdentity)
         .where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)
     )

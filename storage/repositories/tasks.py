@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
 from storage.models import ExtensionRequest, ExtensionState, Task, TaskUnit, Unit
 from storage.status import effective_status
@@ -44,12 +45,16 @@ async def for_unit(session: AsyncSession, unit: Unit, today: date) -> list[Task]
 
 async def get_for_unit(session: AsyncSession, unit: Unit, task_id: int) -> Task | None:
     """The task if the unit may report on it, else None (a forged id ends here)."""
-    task = await session.get(Task, task_id)
-    if task is None or not task.active:
-        return None
     scope = await unit_scope(session, unit)
-    linked = task.lead_unit_id in scope or any(tu.unit_id in scope for tu in task.units)
-    return task if linked else None
+    cooperating = select(TaskUnit.task_id).where(
+        TaskUnit.task_id == task_id, TaskUnit.unit_id.in_(scope)
+    )
+    return await session.scalar(
+        select(Task)
+        .options(raiseload(Task.units), raiseload(Task.group), raiseload(Task.lead_unit))
+        .where(Task.id == task_id, Task.active.is_(True))
+        .where(or_(Task.lead_unit_id.in_(scope), Task.id.in_(cooperating)))
+    )
 
 
 async def find_code_for_unit(session: AsyncSession, unit: Unit, code: str) -> Task | None:
