@@ -26,15 +26,15 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters
 # The fake Bot API server lives with the tests; make the repository importable when run as a file.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import open_app  # noqa: E402
-from bot.channels.telegram import TelegramChannel, build_application  # noqa: E402
-from bot.channels.telegram_polling import poll  # noqa: E402
-from bot.config import load_settings  # noqa: E402
-from bot.handler_config import handler_config  # noqa: E402
-from handlers.dispatcher import Dispatcher  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from tests.fake_telegram import TOKEN, FakeTelegram, Sent  # noqa: E402
-from tests.plan_factory import load_plan, make_invite  # noqa: E402
+from bot.app import open_app
+from bot.channels.telegram import TelegramChannel, build_application
+from bot.channels.telegram_polling import poll
+from bot.config import load_settings
+from bot.handler_config import handler_config
+from handlers.dispatcher import Dispatcher
+from storage.migrate import upgrade
+from tests.fake_telegram import TOKEN, FakeTelegram, Sent
+from tests.plan_factory import load_plan, make_invite
 
 BASE_USER = 7_000_000
 Step = Callable[[FakeTelegram, int, Sent | None], Awaitable[None]]
