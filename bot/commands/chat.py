@@ -64,7 +64,9 @@ async def _demo_officer(session: Any, unit_text: str) -> Person:
         raise UserError(f"Không nhận ra đơn vị “{unit_text}”. Gần giống: {closest}.")
     external_id = f"demo-{unit.id}"
     person = await session.scalar(
-        select(Person).join(ChannelIdentity).where(
+        select(Person)
+        .join(ChannelIdentity)
+        .where(
             ChannelIdentity.channel == console.CHANNEL, ChannelIdentity.external_id == external_id
         )
     )
