@@ -9,9 +9,9 @@ from handlers import task_picker
 from handlers.context import Ctx
 from handlers.events import Option, Reply
 from handlers.i18n import day
-from handlers.steps import Answer, Finish, Refusal, Step, enter, register
+from handlers.steps import Answer, Finish, Refusal, Step, register
 from handlers.wording import deadline_words, short
-from storage.models import ExtensionRequest, Task
+from storage.models import ExtensionRequest
 
 DIALOG = "extension"
 _DATE = re.compile(r"^\s*(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})\s*$")
@@ -19,36 +19,13 @@ _DATE = re.compile(r"^\s*(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})\s*$")
 
 async def begin(ctx: Ctx) -> list[Reply]:
     """Starts a request for more time; `/giahan VII.3` goes straight to the date."""
-    ctx.clear()
-    if ctx.event.args:
-        picked = await task_picker.take(ctx, Answer(None, ctx.event.args[0]))
-        if isinstance(picked, Task):
-            ctx.put(task_id=picked.id)
-            return await enter(ctx, DIALOG, "date")
-        if isinstance(picked, Refusal):
-            return [Reply(picked.text), *await enter(ctx, DIALOG, "task")]
-    return await enter(ctx, DIALOG, "task")
-
-
-async def ask_task(ctx: Ctx) -> Reply | Finish:
-    return await task_picker.ask(ctx, "extension_choose_task")
-
-
-async def take_task(ctx: Ctx, answer: Answer) -> str | Refusal:
-    picked = await task_picker.take(ctx, answer)
-    if isinstance(picked, Refusal):
-        return picked
-    if isinstance(picked, int):
-        ctx.put(page=picked)
-        return "task"
-    ctx.put(task_id=picked.id)
-    return "date"
+    return await task_picker.begin(ctx, DIALOG, "date")
 
 
 async def ask_date(ctx: Ctx) -> Reply | Finish:
-    task = await task_picker.current(ctx)
-    if task is None:
-        return Finish([Reply(ctx.t("task_not_yours"))])
+    task = await task_picker.current_or_finish(ctx)
+    if isinstance(task, Finish):
+        return task
     return Reply(
         ctx.t(
             "extension_ask_date",
@@ -95,9 +72,9 @@ async def take_reason(ctx: Ctx, answer: Answer) -> str | Refusal:
 
 
 async def ask_confirm(ctx: Ctx) -> Reply | Finish:
-    task = await task_picker.current(ctx)
-    if task is None:
-        return Finish([Reply(ctx.t("task_not_yours"))])
+    task = await task_picker.current_or_finish(ctx)
+    if isinstance(task, Finish):
+        return task
     proposed = date.fromisoformat(ctx.data["proposed"])
     text = ctx.t(
         "extension_summary",
@@ -144,7 +121,7 @@ async def take_confirm(ctx: Ctx, answer: Answer) -> str | Refusal | Finish:
 register(
     DIALOG,
     {
-        "task": Step(ask_task, take_task),
+        "task": task_picker.task_step("extension_choose_task", "date"),
         "date": Step(ask_date, take_date, numbered=False),
         "reason": Step(ask_reason, take_reason),
         "confirm": Step(ask_confirm, take_confirm),

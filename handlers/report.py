@@ -13,7 +13,7 @@ from handlers import task_picker
 from handlers.context import Ctx
 from handlers.events import IncomingFile, Option, Reply
 from handlers.i18n import number
-from handlers.steps import Answer, Finish, Refusal, Step, enter, register
+from handlers.steps import Answer, Finish, Refusal, Step, register
 from handlers.wording import deadline_words, short, status_label
 from storage.models import EvidenceFile, Task, TaskStatus
 from storage.repositories import evidence
@@ -38,35 +38,10 @@ _PERCENT = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*%?\s*$")
 
 async def begin(ctx: Ctx) -> list[Reply]:
     """Starts a report; `/baocao VII.3` goes straight to that task's status."""
-    ctx.clear()
-    if ctx.event.args:
-        picked = await task_picker.take(ctx, Answer(None, ctx.event.args[0]))
-        if isinstance(picked, Refusal):
-            return [Reply(picked.text), *await enter(ctx, DIALOG, "task")]
-        if isinstance(picked, Task):
-            ctx.put(task_id=picked.id)
-            return await enter(ctx, DIALOG, "status")
-    return await enter(ctx, DIALOG, "task")
+    return await task_picker.begin(ctx, DIALOG, "status")
 
 
-async def ask_task(ctx: Ctx) -> Reply | Finish:
-    return await task_picker.ask(ctx, "report_choose_task")
-
-
-async def take_task(ctx: Ctx, answer: Answer) -> str | Refusal:
-    picked = await task_picker.take(ctx, answer)
-    if isinstance(picked, Refusal):
-        return picked
-    if isinstance(picked, int):
-        ctx.put(page=picked)
-        return "task"
-    ctx.put(task_id=picked.id)
-    return "status"
-
-
-async def _task(ctx: Ctx) -> Task | Finish:
-    task = await task_picker.current(ctx)
-    return task if task is not None else Finish([Reply(ctx.t("task_not_yours"))])
+_task = task_picker.current_or_finish
 
 
 def _status_words(ctx: Ctx, task: Task, choice: str) -> str:
@@ -316,7 +291,7 @@ async def take_edit(ctx: Ctx, answer: Answer) -> str | Refusal:
 register(
     DIALOG,
     {
-        "task": Step(ask_task, take_task),
+        "task": task_picker.task_step("report_choose_task", "status"),
         "status": Step(ask_status, take_status),
         "percent": Step(ask_percent, take_percent, numbered=False),
         "results": Step(ask_results, take_results),

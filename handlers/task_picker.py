@@ -6,7 +6,7 @@ import logging
 
 from handlers.context import Ctx
 from handlers.events import Option, Reply
-from handlers.steps import Answer, Finish, Refusal
+from handlers.steps import Answer, Finish, Refusal, Step, enter
 from handlers.wording import short
 from storage.models import Task
 from storage.repositories import tasks as task_store
@@ -67,3 +67,41 @@ async def current(ctx: Ctx) -> Task | None:
     if not isinstance(task_id, int):
         return None
     return await task_store.get_for_unit(ctx.session, ctx.person.unit, task_id)
+
+
+async def current_or_finish(ctx: Ctx) -> Task | Finish:
+    """The dialog's task, or the end of the dialog when the unit no longer answers for it."""
+    task = await current(ctx)
+    return task if task is not None else Finish([Reply(ctx.t("task_not_yours"))])
+
+
+async def begin(ctx: Ctx, dialog: str, next_step: str) -> list[Reply]:
+    """Start `dialog` at its task step, or at `next_step` when the command named the task."""
+    ctx.clear()
+    if ctx.event.args:
+        picked = await take(ctx, Answer(None, ctx.event.args[0]))
+        if isinstance(picked, Task):
+            ctx.put(task_id=picked.id)
+            return await enter(ctx, dialog, next_step)
+        if isinstance(picked, Refusal):
+            return [Reply(picked.text), *await enter(ctx, dialog, "task")]
+    return await enter(ctx, dialog, "task")
+
+
+def task_step(prompt_key: str, next_step: str) -> Step:
+    """The "which task?" step of a dialog: pages of tasks or a typed code, then `next_step`."""
+
+    async def ask_task(ctx: Ctx) -> Reply | Finish:
+        return await ask(ctx, prompt_key)
+
+    async def take_task(ctx: Ctx, answer: Answer) -> str | Refusal:
+        picked = await take(ctx, answer)
+        if isinstance(picked, Refusal):
+            return picked
+        if isinstance(picked, int):
+            ctx.put(page=picked)
+            return "task"
+        ctx.put(task_id=picked.id)
+        return next_step
+
+    return Step(ask_task, take_task)
