@@ -53,6 +53,8 @@ class Dispatcher:
     ) -> None:
         self.sessions, self.config, self.clock = sessions, config, clock
         self._write_lock = write_lock(sessions)
+        self._to_mark: list[tuple[str, asyncio.Future[None]]] = []
+        self._marker: asyncio.Task[None] | None = None
 
     async def handle(self, event: Incoming) -> Handled:
         """Handle `event` once; retried internally when a concurrent step got there first."""
@@ -118,10 +120,35 @@ class Dispatcher:
         return Handled([_reply(item) for item in replies or []], key)
 
     async def mark_delivered(self, delivery_key: str) -> None:
-        channel, _, key = delivery_key.partition(KEY_SEPARATOR)
-        async with self._serialized(), self.sessions() as session:
-            await updates.mark_delivered(session, channel, key, self.clock())
-            await session.commit()
+        """Record that the replies were sent; returns once that is committed.
+
+        Marks arriving together are committed together (one statement, one transaction), so
+        many chats answered at once do not each wait for a write of their own.
+        """
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._to_mark.append((delivery_key, done))
+        if self._marker is None or self._marker.done():
+            self._marker = asyncio.create_task(self._mark_pending())
+        await done
+
+    async def _mark_pending(self) -> None:
+        while self._to_mark:
+            batch, self._to_mark = self._to_mark, []
+            by_channel: dict[str, list[str]] = {}
+            for delivery_key, _ in batch:
+                channel, _, key = delivery_key.partition(KEY_SEPARATOR)
+                by_channel.setdefault(channel, []).append(key)
+            try:
+                async with self._serialized(), self.sessions() as session:
+                    for channel, keys in by_channel.items():
+                        await updates.mark_delivered(session, channel, keys, self.clock())
+                    await session.commit()
+            except Exception as exc:
+                for _, done in batch:
+                    done.set_exception(exc)
+            else:
+                for _, done in batch:
+                    done.set_result(None)
 
     def _serialized(self) -> AbstractAsyncContextManager[object]:
         return self._write_lock if self._write_lock is not None else nullcontext()

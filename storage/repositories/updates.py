@@ -25,9 +25,11 @@ def record(
     session.add(ProcessedUpdate(channel=channel, update_key=key, replies=replies, handled_at=now))
 
 
-async def mark_delivered(session: AsyncSession, channel: str, key: str, now: datetime) -> None:
+async def mark_delivered(
+    session: AsyncSession, channel: str, keys: list[str], now: datetime
+) -> None:
     await session.execute(
         update(ProcessedUpdate)
-        .where(ProcessedUpdate.channel == channel, ProcessedUpdate.update_key == key)
+        .where(ProcessedUpdate.channel == channel, ProcessedUpdate.update_key.in_(keys))
         .values(delivered_at=now, replies=None)
     )
