@@ -230,3 +230,30 @@ async def test_switching_to_english(world: World) -> None:
     assert person is not None and person.language == "en"
     await an.command("/ngonngu")
     assert "Tiếng Việt" in await an.press("Tiếng Việt")
+
+
+async def test_many_tasks_come_in_pages_of_eight(tmp_path: Path, sqlite_url: str) -> None:
+    from storage.samples.builder import AppendixGroup, AppendixTask
+
+    engine = create_engine(sqlite_url)
+    sessions = session_factory(engine)
+    many = [
+        AppendixTask(n, f"Nhiệm vụ số {n}", "Sở Y tế", "", f"Tháng {n}/2027") for n in range(1, 12)
+    ]
+    await load_plan(sessions, tmp_path, [AppendixGroup("IX", "Phát triển xã hội số", many)])
+    nurse = Officer(Dispatcher(sessions, config(tmp_path / "data"), clock=lambda: NOW), "4001")
+    await nurse.command(f"/start {await make_invite(sessions, 'Sở Y tế')}")
+
+    first = await nurse.command("/baocao")
+
+    assert "Trang 1/2" in first
+    tasks = [label for label in nurse.labels() if label.startswith("IX.")]
+    assert tasks == [f"IX.{n} · Nhiệm vụ số {n}" for n in range(1, 9)]  # nearest deadline first
+    assert "Trang 2/2" in await nurse.press("Trang sau")
+    assert [label for label in nurse.labels() if label.startswith("IX.")] == [
+        "IX.9 · Nhiệm vụ số 9",
+        "IX.10 · Nhiệm vụ số 10",
+        "IX.11 · Nhiệm vụ số 11",
+    ]
+    assert "IX.10" in await nurse.press("IX.10")
+    await engine.dispose()

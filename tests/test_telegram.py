@@ -355,3 +355,30 @@ def test_long_texts_are_split_at_line_ends() -> None:
     assert "\n".join(pieces) == text
     word_soup = "chữ " * 3000
     assert all(len(p) <= 4096 for p in split_text(word_soup))
+
+
+async def test_a_double_tap_on_next_page_edits_nothing_and_breaks_nothing(
+    fake: FakeTelegram, tmp_path: Path, sqlite_url: str
+) -> None:
+    from storage.samples.builder import AppendixGroup, AppendixTask
+
+    many = [
+        AppendixTask(n, f"Nhiệm vụ {n}", "Sở Y tế", "", f"Tháng {n}/2027") for n in range(1, 12)
+    ]
+    async with running_bot(fake, sqlite_url, tmp_path / "data") as bot:
+        await load_plan(bot.sessions, tmp_path, [AppendixGroup("IX", "Xã hội số", many)])  # type: ignore[arg-type]
+        invite = await make_invite(bot.sessions, "Sở Y tế")  # type: ignore[arg-type]
+        await fake.push_text(USER, f"/start {invite}")
+        await fake.push_text(USER, "/baocao")
+        first_page = await reply_to(fake, 2)
+        second_page = await press(fake, first_page, "Trang sau", 3)
+        assert "Trang 2/2" in second_page.text
+
+        # The same "next page" tap again: the same page, the same content; Telegram answers
+        # "message is not modified" and the adapter takes it calmly.
+        await fake.press(USER, button(first_page, "Trang sau"), first_page.message_id)
+        await asyncio.sleep(0.3)
+        assert len(fake.to(USER)) == 3 and fake.calls.count("editMessageText") == 2
+
+        status = await press(fake, second_page, "IX.10", 4)
+        assert "IX.10" in status.text
