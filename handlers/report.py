@@ -5,6 +5,7 @@ Each step is an `ask` and a `take`; the table at the bottom is the whole dialog.
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import PurePath
 from typing import Any
@@ -21,6 +22,7 @@ from storage.repositories import reports as report_store
 from storage.status import completion_status, is_overdue
 
 DIALOG = "report"
+log = logging.getLogger(__name__)
 CHOSEN_STATUSES = ("done", "in_progress", "not_started", "blocked", "paused")
 PERCENTS = (0, 25, 50, 75, 100)
 ALLOWED_FILES = {
@@ -178,7 +180,13 @@ async def _store_file(ctx: Ctx, incoming: IncomingFile) -> dict[str, Any] | Refu
     limit_mb = number(ctx.lang, ctx.config.max_file_bytes // (1024 * 1024))
     if incoming.size is not None and incoming.size > ctx.config.max_file_bytes:
         return Refusal(ctx.t("file_too_big", name=incoming.file_name, limit=limit_mb))
-    content = await incoming.read()
+    try:
+        content = await incoming.read()
+    except Exception:  # the channel's download failed; the person can simply send it again
+        log.warning(
+            "could not download %r from %s", incoming.file_name, ctx.event.channel, exc_info=True
+        )
+        return Refusal(ctx.t("file_download_failed", name=incoming.file_name))
     if len(content) > ctx.config.max_file_bytes:
         return Refusal(ctx.t("file_too_big", name=incoming.file_name, limit=limit_mb))
     mime = incoming.mime_type or ALLOWED_FILES[suffix]

@@ -113,9 +113,12 @@ class FakeTelegram:
         content: bytes,
         mime_type: str = "application/pdf",
         name: str = "Nguyễn Văn An",
+        gone: bool = False,
     ) -> int:
+        """A document; `gone` makes getFile refuse it, as for a file no longer on the server."""
         file_id = f"doc{next(self._ids)}"
-        self.files[file_id] = (f"documents/{file_name}", content)
+        if not gone:
+            self.files[file_id] = (f"documents/{file_name}", content)
         document = {
             "file_id": file_id,
             "file_unique_id": f"u{file_id}",

@@ -382,3 +382,25 @@ async def test_a_double_tap_on_next_page_edits_nothing_and_breaks_nothing(
 
         status = await press(fake, second_page, "IX.10", 4)
         assert "IX.10" in status.text
+
+
+async def test_a_file_that_cannot_be_downloaded_is_asked_for_again(
+    fake: FakeTelegram, tmp_path: Path, sqlite_url: str
+) -> None:
+    async with running_bot(fake, sqlite_url, tmp_path / "data") as bot:
+        await load_plan(bot.sessions, tmp_path)  # type: ignore[arg-type]
+        invite = await make_invite(bot.sessions, "Sở TT&TT")  # type: ignore[arg-type]
+        await fake.push_text(USER, f"/start {invite}")
+        await fake.push_text(USER, "/baocao VII.3")
+        percent = await press(fake, await reply_to(fake, 2), "Đang thực hiện", 3)
+        await press(fake, percent, "25%", 4)
+        await fake.push_text(USER, "Đã khảo sát")
+        proposals = await press(fake, await reply_to(fake, 5), "Bỏ qua", 6)
+        await press(fake, proposals, "Bỏ qua", 7)
+
+        await fake.push_document(USER, "mat.pdf", PDF, gone=True)
+
+        texts = [s.text for s in await fake.wait_sent(USER, 9)]
+        assert "Không tải được tệp “mat.pdf”" in texts[7] and "tệp minh chứng" in texts[8]
+        await fake.push_document(USER, "lai.pdf", PDF)
+        assert "Đã nhận 1 tệp: lai.pdf" in (await reply_to(fake, 10)).text

@@ -22,6 +22,9 @@ from bot.channels.telegram import TelegramChannel
 log = logging.getLogger(__name__)
 POLL_TIMEOUT = 25
 MAX_BACKOFF = 60.0
+# An update that fails this often is set aside (logged), so one poison update cannot stall
+# its chat, or the offset of everyone, forever.
+MAX_UPDATE_ATTEMPTS = 5
 
 
 def _chat_of(update: Update) -> int:
@@ -33,6 +36,7 @@ async def poll(channel: TelegramChannel, stop: asyncio.Event, timeout: int = POL
     """Fetch and handle updates until `stop` is set; chats in parallel, each chat in order."""
     offset: int | None = None
     failures = 0
+    attempts: dict[int, int] = defaultdict(int)
     while not stop.is_set():
         try:
             updates = await _fetch_unless_stopped(channel, offset, timeout, stop)
@@ -53,9 +57,11 @@ async def poll(channel: TelegramChannel, stop: asyncio.Event, timeout: int = POL
             continue
         if not updates:
             continue
-        done = await _handle_batch(channel, updates)
+        done = await _handle_batch(channel, updates, attempts)
         if done:
             offset = done + 1
+        if done != max(u.update_id for u in updates):
+            await _sleep(stop, 0.5 + random.random())  # something failed: give it a moment
     await _confirm(channel, offset)
 
 
@@ -88,7 +94,9 @@ async def _confirm(channel: TelegramChannel, offset: int | None) -> None:
         log.info("could not confirm handled updates on stop: %s", type(exc).__name__)
 
 
-async def _handle_batch(channel: TelegramChannel, updates: list[Update]) -> int | None:
+async def _handle_batch(
+    channel: TelegramChannel, updates: list[Update], attempts: dict[int, int]
+) -> int | None:
     """Handle a batch; returns the highest update id up to which everything is done."""
     by_chat: dict[int, list[Update]] = defaultdict(list)
     for update in updates:
@@ -100,9 +108,18 @@ async def _handle_batch(channel: TelegramChannel, updates: list[Update]) -> int 
             try:
                 await channel.handle_update(update)
             except Exception:
+                attempts[update.update_id] += 1
+                if attempts[update.update_id] >= MAX_UPDATE_ATTEMPTS:
+                    log.exception(
+                        "update %s failed %d times; set aside",
+                        update.update_id,
+                        MAX_UPDATE_ATTEMPTS,
+                    )
+                    continue
                 log.exception("update %s failed; it will be fetched again", update.update_id)
                 failed.add(update.update_id)
                 return  # later updates of this chat wait, to keep the chat in order
+            attempts.pop(update.update_id, None)
 
     await asyncio.gather(*(run_chat(items) for items in by_chat.values()))
     ordered = sorted(u.update_id for u in updates)
