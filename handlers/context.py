@@ -8,13 +8,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.events import Incoming
 from handlers.i18n import t
 from storage.models import Conversation, Person
-from storage.repositories import people
+from storage.repositories import conversations, people
 
 
 @dataclass(frozen=True)
@@ -54,23 +53,9 @@ class Ctx:
                 language=config.default_language,
                 now=now,
             )
-        state = await session.scalar(
-            select(Conversation).where(
-                Conversation.channel == event.channel,
-                Conversation.chat_id == event.chat_id,
-                Conversation.person_key == event.sender_id,
-            )
+        state = await conversations.for_chat(
+            session, event.channel, event.chat_id, event.sender_id, now
         )
-        if state is None:
-            state = Conversation(
-                channel=event.channel,
-                chat_id=event.chat_id,
-                person_key=event.sender_id,
-                dialog=None,
-                step=None,
-                data={},
-                updated_at=now,
-            )
         return cls(session, config, event, now, person, state)
 
     @property

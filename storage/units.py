@@ -182,6 +182,11 @@ def _add(result: CellMatch, unit: Unit) -> None:
         result.units.append(unit)
 
 
+async def all_units(session: AsyncSession) -> list[Unit]:
+    """Every known unit, by kind then name."""
+    return list((await session.scalars(select(Unit).order_by(Unit.kind, Unit.name))).all())
+
+
 async def find_unit(session: AsyncSession, text: str) -> Unit | None:
     """The unit `text` names, however it is spelled, or None."""
     return (await UnitIndex.load(session)).find(text)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.app import open_app
 from bot.channels import console
 from bot.config import Settings
@@ -15,7 +13,7 @@ from bot.handler_config import handler_config
 from handlers.dispatcher import Dispatcher, utc_now
 from storage import migrate
 from storage.db import session_scope
-from storage.models import ChannelIdentity, Person, Role
+from storage.models import Person, Role
 from storage.repositories import people
 from storage.units import UnitIndex, seed_units
 
@@ -63,13 +61,7 @@ async def _demo_officer(session: Any, unit_text: str) -> Person:
         closest = ", ".join(index.closest(unit_text)) or "—"
         raise UserError(f"Không nhận ra đơn vị “{unit_text}”. Gần giống: {closest}.")
     external_id = f"demo-{unit.id}"
-    person = await session.scalar(
-        select(Person)
-        .join(ChannelIdentity)
-        .where(
-            ChannelIdentity.channel == console.CHANNEL, ChannelIdentity.external_id == external_id
-        )
-    )
+    person = await people.find_with_identities(session, console.CHANNEL, external_id)
     if person is None:
         name = f"Cán bộ thử nghiệm ({unit.short_name})"
         person = await people.create(
@@ -87,26 +79,13 @@ async def _demo_officer(session: Any, unit_text: str) -> Person:
 
 
 async def _existing(session: Any, who: str) -> Person:
-    query = (
-        select(Person).where(Person.id == int(who))
-        if who.isdigit()
-        else select(Person).where(Person.full_name == who)
-    )
-    person = await session.scalar(query)
+    person = await people.find_by_id_or_name(session, who)
     if person is None:
         raise UserError(
             f"Không có người nào tên hoặc mã số “{who}”. Dùng --unit để thử với "
             "một cán bộ thử nghiệm."
         )
-    if not any(identity.channel == console.CHANNEL for identity in person.identities):
-        person.identities.append(
-            ChannelIdentity(
-                channel=console.CHANNEL,
-                external_id=f"person-{person.id}",
-                chat_id=f"person-{person.id}",
-            )
-        )
-        await session.flush()
+    await people.ensure_identity(session, person, console.CHANNEL, f"person-{person.id}")
     return person
 
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.app import open_app
 from bot.config import Settings
 from bot.errors import UserError
 from storage import migrate
 from storage.db import session_scope
-from storage.models import Unit, UnitKind
-from storage.units import UnitConflict, add_unit, seed_units
+from storage.models import UnitKind
+from storage.units import UnitConflict, add_unit, all_units, seed_units
 
 KIND_LABELS = {
     "department": "sở, ban, ngành",
@@ -45,7 +43,7 @@ async def list_units(args: argparse.Namespace, settings: Settings) -> int:
         await migrate.upgrade(settings.database_url)
         async with session_scope(app.sessions) as session:
             await seed_units(session)
-            units = (await session.scalars(select(Unit).order_by(Unit.kind, Unit.name))).all()
+            units = await all_units(session)
             for unit in units:
                 print(
                     f"{unit.name}  [{unit.short_name}]  ({KIND_LABELS.get(unit.kind, unit.kind)})"

@@ -83,3 +83,35 @@ async def mark_unreachable(session: AsyncSession, channel: str, external_id: str
         .where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)
         .values(reachable=False)
     )
+
+
+async def find_with_identities(
+    session: AsyncSession, channel: str, external_id: str
+) -> Person | None:
+    """The person known as `external_id` on `channel`, with all their identities."""
+    return await session.scalar(
+        select(Person)
+        .join(ChannelIdentity)
+        .where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)
+    )
+
+
+async def find_by_id_or_name(session: AsyncSession, who: str) -> Person | None:
+    """A person by their number, or by their exact full name."""
+    if who.isdigit():
+        return await session.get(Person, int(who))
+    return await session.scalar(select(Person).where(Person.full_name == who).limit(1))
+
+
+async def ensure_identity(
+    session: AsyncSession, person: Person, channel: str, external_id: str
+) -> str:
+    """The person's id on `channel`, adding `external_id` as that identity if they have none."""
+    for identity in person.identities:
+        if identity.channel == channel:
+            return identity.external_id
+    person.identities.append(
+        ChannelIdentity(channel=channel, external_id=external_id, chat_id=external_id)
+    )
+    await session.flush()
+    return external_id

@@ -1,0 +1,34 @@
+"""Where each person's dialog stands, per channel and chat."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Conversation
+
+
+async def for_chat(
+    session: AsyncSession, channel: str, chat_id: str, person_key: str, now: datetime
+) -> Conversation:
+    """The saved state, or a fresh one (not yet added to the session) for a first message."""
+    state = await session.scalar(
+        select(Conversation).where(
+            Conversation.channel == channel,
+            Conversation.chat_id == chat_id,
+            Conversation.person_key == person_key,
+        )
+    )
+    if state is not None:
+        return state
+    return Conversation(
+        channel=channel,
+        chat_id=chat_id,
+        person_key=person_key,
+        dialog=None,
+        step=None,
+        data={},
+        updated_at=now,
+    )
