@@ -36,7 +36,8 @@ class Ctx:
     now: datetime
     person: Person | None
     state: Conversation
-    notes: list[str] = field(default_factory=list)
+    # Look-ups already made while handling this one update (e.g. the checked task).
+    memo: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     async def load(

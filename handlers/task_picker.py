@@ -66,7 +66,10 @@ async def current(ctx: Ctx) -> Task | None:
     task_id = ctx.data.get("task_id")
     if not isinstance(task_id, int):
         return None
-    return await task_store.get_for_unit(ctx.session, ctx.person.unit, task_id)
+    key = f"task:{task_id}"
+    if key not in ctx.memo:  # one check per update, however many steps ask
+        ctx.memo[key] = await task_store.get_for_unit(ctx.session, ctx.person.unit, task_id)
+    return ctx.memo[key]
 
 
 async def current_or_finish(ctx: Ctx) -> Task | Finish:
