@@ -115,6 +115,13 @@ async def press(fake: FakeTelegram, sent: Sent, label_start: str, expect: int) -
     return await reply_to(fake, expect)
 
 
+async def join(bot: Bot, folder: Path, unit: str = "Sở TT&TT") -> None:
+    """The plan is loaded and USER sends /start with an invite of `unit`."""
+    await load_plan(bot.sessions, folder)  # type: ignore[arg-type]
+    invite = await make_invite(bot.sessions, unit)  # type: ignore[arg-type]
+    await bot.fake.push_text(USER, f"/start {invite}")
+
+
 async def count_rows(sessions, model) -> int:  # type: ignore[no-untyped-def]
     async with sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
@@ -169,9 +176,7 @@ async def test_a_restart_in_the_middle_of_a_dialog_continues_it(
     fake: FakeTelegram, tmp_path: Path, sqlite_url: str
 ) -> None:
     async with running_bot(fake, sqlite_url, tmp_path / "data") as bot:
-        await load_plan(bot.sessions, tmp_path)  # type: ignore[arg-type]
-        invite = await make_invite(bot.sessions, "Sở TT&TT")  # type: ignore[arg-type]
-        await fake.push_text(USER, f"/start {invite}")
+        await join(bot, tmp_path)
         await fake.push_text(USER, "/baocao VII.3")
         status = await reply_to(fake, 2)
     async with running_bot(fake, sqlite_url, tmp_path / "data"):
@@ -322,9 +327,7 @@ async def test_a_blocked_user_is_marked_unreachable(
     fake: FakeTelegram, tmp_path: Path, sqlite_url: str
 ) -> None:
     async with running_bot(fake, sqlite_url, tmp_path / "data") as bot:
-        await load_plan(bot.sessions, tmp_path)  # type: ignore[arg-type]
-        invite = await make_invite(bot.sessions, "Sở TT&TT")  # type: ignore[arg-type]
-        await fake.push_text(USER, f"/start {invite}")
+        await join(bot, tmp_path)
         await reply_to(fake, 1)
         fake.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
 
@@ -388,9 +391,7 @@ async def test_a_file_that_cannot_be_downloaded_is_asked_for_again(
     fake: FakeTelegram, tmp_path: Path, sqlite_url: str
 ) -> None:
     async with running_bot(fake, sqlite_url, tmp_path / "data") as bot:
-        await load_plan(bot.sessions, tmp_path)  # type: ignore[arg-type]
-        invite = await make_invite(bot.sessions, "Sở TT&TT")  # type: ignore[arg-type]
-        await fake.push_text(USER, f"/start {invite}")
+        await join(bot, tmp_path)
         await fake.push_text(USER, "/baocao VII.3")
         percent = await press(fake, await reply_to(fake, 2), "Đang thực hiện", 3)
         await press(fake, percent, "25%", 4)
