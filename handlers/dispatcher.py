@@ -11,7 +11,6 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +24,6 @@ from handlers.context import Ctx, HandlerConfig
 from handlers.events import Incoming, Option, Reply
 from handlers.i18n import t
 from handlers.router import route
-from storage.db import write_lock
 from storage.repositories import people, updates
 
 __all__ = ["Dispatcher", "Handled", "HandlerConfig", "utc_now"]
@@ -52,7 +50,6 @@ class Dispatcher:
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.sessions, self.config, self.clock = sessions, config, clock
-        self._write_lock = write_lock(sessions)
         self._to_mark: list[tuple[str, asyncio.Future[None]]] = []
         self._marker: asyncio.Task[None] | None = None
 
@@ -60,10 +57,7 @@ class Dispatcher:
         """Handle `event` once; retried internally when a concurrent step got there first."""
         for attempt in range(ATTEMPTS):
             try:
-                if self._write_lock is None:
-                    return await self._handle_once(event)
-                async with self._write_lock:
-                    return await self._handle_once(event)
+                return await self._handle_once(event)
             except (StaleDataError, IntegrityError) as exc:
                 log.info(
                     "step conflict for %s/%s (attempt %d): %s",
@@ -139,7 +133,7 @@ class Dispatcher:
                 channel, _, key = delivery_key.partition(KEY_SEPARATOR)
                 by_channel.setdefault(channel, []).append(key)
             try:
-                async with self._serialized(), self.sessions() as session:
+                async with self.sessions() as session:
                     for channel, keys in by_channel.items():
                         await updates.mark_delivered(session, channel, keys, self.clock())
                     await session.commit()
@@ -150,11 +144,8 @@ class Dispatcher:
                 for _, done in batch:
                     done.set_result(None)
 
-    def _serialized(self) -> AbstractAsyncContextManager[object]:
-        return self._write_lock if self._write_lock is not None else nullcontext()
-
     async def mark_unreachable(self, channel: str, external_id: str) -> None:
-        async with self._serialized(), self.sessions() as session:
+        async with self.sessions() as session:
             await people.mark_unreachable(session, channel, external_id)
             await session.commit()
 

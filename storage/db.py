@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -17,6 +17,10 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
+from sqlalchemy.util import await_only
+
+from storage import sqlite_inline
 
 
 class DatabaseUnavailable(Exception):
@@ -28,9 +32,12 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine; SQLite gets foreign keys, WAL and a busy timeout on every connection."""
+    """An async engine; SQLite gets foreign keys and WAL, and runs its calls inline."""
     if is_sqlite(url):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        database, options = sqlite_inline.connect_args(make_url(url))
+        engine = create_async_engine(
+            url, async_creator=lambda: sqlite_inline.connect(database, **options), **kwargs
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -42,29 +49,85 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
 _WRITE_LOCKS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+WRITE_WAIT_SECONDS = 30.0
 
 
-def write_lock(sessions: async_sessionmaker[AsyncSession]) -> asyncio.Lock | None:
-    """For SQLite, one lock per engine that in-process writers take in turn.
-
-    SQLite has a single writer; transactions that race for it fail with "database is locked"
-    and must start over, which costs far more than waiting in line. PostgreSQL needs none.
-    """
-    engine = sessions.kw.get("bind")
-    if engine is None or engine.dialect.name != "sqlite":
-        return None
-    lock = _WRITE_LOCKS.get(engine.sync_engine)
+def _engine_lock(bind: Any) -> asyncio.Lock:
+    engine = getattr(bind, "engine", bind)
+    lock = _WRITE_LOCKS.get(engine)
     if lock is None:
-        lock = _WRITE_LOCKS[engine.sync_engine] = asyncio.Lock()
+        lock = _WRITE_LOCKS[engine] = asyncio.Lock()
     return lock
 
 
+class SingleWriterSession(Session):
+    """A session that waits for its engine's in-process write lock just before it first writes.
+
+    SQLite has a single writer, and a writer that finds it busy sleeps and polls, which costs
+    far more than waiting in line; PostgreSQL needs none of this. Reads never take the lock, so
+    many dialogs read at once and only their writes queue. The lock is released when the
+    transaction ends. It is taken from inside SQLAlchemy's greenlet, where autoflush also runs.
+    """
+
+    _holds_write_lock = False
+
+    def flush(self, objects: Sequence[Any] | None = None) -> None:
+        if not self._is_clean():
+            self._take_write_lock()
+        super().flush(objects)
+
+    def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(statement, "is_dml", False):
+            self._take_write_lock()
+        return super().execute(statement, *args, **kwargs)
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._release_write_lock()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._release_write_lock()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._release_write_lock()
+
+    def _take_write_lock(self) -> None:
+        if self._holds_write_lock:
+            return
+        # A connection first: waiting for one from the pool while holding the lock would stall
+        # every session that holds a connection and waits for the lock.
+        self.connection()
+        lock = _engine_lock(self.get_bind())
+        try:
+            await_only(asyncio.wait_for(lock.acquire(), WRITE_WAIT_SECONDS))
+        except TimeoutError:
+            reason = Exception("database is locked")
+            raise OperationalError("waiting for the write lock", None, reason) from None
+        self._holds_write_lock = True
+
+    def _release_write_lock(self) -> None:
+        if self._holds_write_lock:
+            self._holds_write_lock = False
+            _engine_lock(self.get_bind()).release()
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    if engine.dialect.name == "sqlite":
+        return async_sessionmaker(
+            engine, expire_on_commit=False, sync_session_class=SingleWriterSession
+        )
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
