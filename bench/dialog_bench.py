@@ -107,9 +107,8 @@ async def run_dialogs(officers: int, folder: Path) -> tuple[float, list[float]]:
             *(walk(fake, BASE_USER + i, journey(code), latencies) for i in range(officers))
         )
         elapsed = time.perf_counter() - started
-        stop.set()
-        poller.cancel()
-        await asyncio.gather(poller, return_exceptions=True)
+        stop.set()  # a graceful stop: the poller confirms what it handled and returns
+        await poller
         await application.shutdown()
     await fake.stop()
     return elapsed, latencies

@@ -351,6 +351,19 @@ async def test_a_flood_limit_is_waited_out(
         assert "/start" in (await reply_to(fake, 1)).text or fake.to(USER)
 
 
+async def test_a_poller_cancelled_mid_long_poll_leaves_no_request_behind(
+    fake: FakeTelegram, tmp_path: Path, sqlite_url: str
+) -> None:
+    async with running_bot(fake, sqlite_url, tmp_path / "data", polling=False) as bot:
+        poller = asyncio.create_task(poll(bot.channel, asyncio.Event(), timeout=2))
+        await asyncio.sleep(0.3)  # the long poll is now waiting at the server
+        poller.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await poller
+        pending = [t for t in asyncio.all_tasks() if "get_updates" in repr(t.get_coro())]
+        assert pending == []
+
+
 def test_long_texts_are_split_at_line_ends() -> None:
     text = "\n".join(f"dòng {i} " + "x" * 50 for i in range(300))
     pieces = split_text(text)

@@ -75,11 +75,15 @@ async def _fetch_unless_stopped(
         )
     )
     stopping = asyncio.ensure_future(stop.wait())
-    await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    stopping.cancel()
-    if not fetch.done():
-        fetch.cancel()
-        await asyncio.gather(fetch, return_exceptions=True)
+    try:
+        await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        # Also when this poller itself is cancelled: no request is left running unattended.
+        stopping.cancel()
+        if not fetch.done():
+            fetch.cancel()
+            await asyncio.gather(fetch, return_exceptions=True)
+    if fetch.cancelled():
         return None
     return list(fetch.result())
 
