@@ -47,6 +47,7 @@ class FakeTelegram:
         self._sent_changed = asyncio.Condition()
         self.calls: list[str] = []
         self.files: dict[str, tuple[str, bytes]] = {}
+        self.uploads: list[tuple[str, bytes]] = []  # files the bot sent: name, content
         self.failures: list[tuple[str, int, str, dict[str, Any]]] = []
         self.hold_sends = asyncio.Event()
         self.hold_sends.set()
@@ -182,11 +183,12 @@ class FakeTelegram:
         if request.content_type.startswith("multipart/"):
             params: dict[str, Any] = {}
             async for part in await request.multipart():
-                params[part.name or ""] = (
-                    (await part.read()).decode("utf-8", "replace")
-                    if part.filename is None
-                    else part.filename
-                )
+                content = bytes(await part.read())
+                if part.filename is None:
+                    params[part.name or ""] = content.decode("utf-8", "replace")
+                else:
+                    params[part.name or ""] = part.filename
+                    self.uploads.append((part.filename, content))
             return params
         if request.can_read_body:
             return dict(await request.post())

@@ -25,6 +25,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, ApplicationBuilder
 
+from bot.channels.telegram_http import AiohttpRequest
 from bot.config import Settings
 from handlers.dispatcher import Dispatcher
 from handlers.events import Incoming, IncomingFile, Reply
@@ -42,6 +43,8 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         .token(settings.telegram_bot_token)
         .base_url(f"{base}/bot")
         .base_file_url(f"{base}/file/bot")
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .updater(None)
         .build()
     )
@@ -52,7 +55,7 @@ async def bot_username(settings: Settings) -> str | None:
     if not settings.telegram_bot_token:
         return None
     base = settings.telegram_api_base_url.rstrip("/")
-    bot = Bot(settings.telegram_bot_token, base_url=f"{base}/bot")
+    bot = Bot(settings.telegram_bot_token, base_url=f"{base}/bot", request=AiohttpRequest())
     try:
         async with bot:
             return (await bot.get_me()).username
