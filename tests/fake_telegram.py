@@ -44,7 +44,7 @@ class FakeTelegram:
         self.updates: list[dict[str, Any]] = []
         self.sent: list[Sent] = []
         self._by_chat: dict[str, list[Sent]] = {}
-        self._sent_changed = asyncio.Condition()
+        self._waiters: dict[str, list[tuple[int, asyncio.Future[None]]]] = {}
         self.calls: list[str] = []
         self.files: dict[str, tuple[str, bytes]] = {}
         self.uploads: list[tuple[str, bytes]] = []  # files the bot sent: name, content
@@ -158,18 +158,23 @@ class FakeTelegram:
 
     async def wait_sent(self, chat_id: int, count: int, timeout: float = 10) -> list[Sent]:
         """Wait until `count` messages went to `chat_id` (edits count as messages)."""
-
-        def enough() -> bool:
-            return len(self._by_chat.get(str(chat_id), ())) >= count
-
-        async with self._sent_changed:
+        chat = str(chat_id)
+        if len(self._by_chat.get(chat, ())) < count:
+            # One waiter per chat, woken only by its own chat's messages: with hundreds of users
+            # waiting at once, a shared condition would wake them all for every message.
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.setdefault(chat, []).append((count, waiter))
             try:
-                await asyncio.wait_for(self._sent_changed.wait_for(enough), timeout)
+                await asyncio.wait_for(waiter, timeout)
             except TimeoutError:
                 texts = [s.text[:60] for s in self.to(chat_id)]
                 raise AssertionError(
                     f"waited for {count} messages to {chat_id}, got {texts}"
                 ) from None
+            finally:
+                waiters = self._waiters.get(chat, [])
+                if (count, waiter) in waiters:
+                    waiters.remove((count, waiter))
         return self.to(chat_id)
 
     def confirmed_all(self) -> bool:
@@ -270,7 +275,8 @@ class FakeTelegram:
 
     async def _m_editMessageText(self, params: dict[str, Any]) -> Any:
         message_id = int(params["message_id"])
-        previous = [s for s in self.sent if s.message_id == message_id]
+        chat = str(params["chat_id"])
+        previous = [s for s in self._by_chat.get(chat, ()) if s.message_id == message_id]
         probe = self._record("editMessageText", params, message_id)
         edited = self.sent[-1]
         if previous and previous[-1].text == edited.text and previous[-1].buttons == edited.buttons:
@@ -290,11 +296,10 @@ class FakeTelegram:
     def _add(self, sent: Sent) -> None:
         self.sent.append(sent)
         self._by_chat.setdefault(sent.chat_id, []).append(sent)
-        asyncio.get_running_loop().create_task(self._notify())
-
-    async def _notify(self) -> None:
-        async with self._sent_changed:
-            self._sent_changed.notify_all()
+        arrived = len(self._by_chat[sent.chat_id])
+        for count, waiter in list(self._waiters.get(sent.chat_id, ())):
+            if arrived >= count and not waiter.done():
+                waiter.set_result(None)
 
     async def _m_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
         return True

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Conversation
+
+_FOR_CHAT = select(Conversation).where(
+    Conversation.channel == bindparam("channel"),
+    Conversation.chat_id == bindparam("chat_id"),
+    Conversation.person_key == bindparam("person_key"),
+)
 
 
 async def for_chat(
@@ -15,11 +21,7 @@ async def for_chat(
 ) -> Conversation:
     """The saved state, or a fresh one (not yet added to the session) for a first message."""
     state = await session.scalar(
-        select(Conversation).where(
-            Conversation.channel == channel,
-            Conversation.chat_id == chat_id,
-            Conversation.person_key == person_key,
-        )
+        _FOR_CHAT, {"channel": channel, "chat_id": chat_id, "person_key": person_key}
     )
     if state is not None:
         return state

@@ -4,21 +4,28 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, raiseload
 
 from storage.models import ChannelIdentity, Person, Role
 
+# Built once: every update looks its sender up, and building the statement cost more than
+# running it.
+_BY_IDENTITY = (
+    select(Person)
+    .options(joinedload(Person.unit), raiseload(Person.identities))
+    .join(ChannelIdentity)
+    .where(
+        ChannelIdentity.channel == bindparam("channel"),
+        ChannelIdentity.external_id == bindparam("external_id"),
+    )
+)
+
 
 async def find_by_identity(session: AsyncSession, channel: str, external_id: str) -> Person | None:
     """The person with their unit; their other identities are not needed on this hot path."""
-    return await session.scalar(
-        select(Person)
-        .options(joinedload(Person.unit), raiseload(Person.identities))
-        .join(ChannelIdentity)
-        .where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)
-    )
+    return await session.scalar(_BY_IDENTITY, {"channel": channel, "external_id": external_id})
 
 
 async def create(

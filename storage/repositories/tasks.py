@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
@@ -14,10 +14,13 @@ from storage.status import effective_status
 URGENT_FIRST = ("overdue",)
 
 
+_COLLECTIVES = select(Unit.id, Unit.covers).where(Unit.kind == "collective")
+
+
 async def unit_scope(session: AsyncSession, unit: Unit) -> list[int]:
     """The unit's id and those of the collectives that stand for it ("Các sở, ban, ngành")."""
-    collectives = (await session.scalars(select(Unit).where(Unit.kind == "collective"))).all()
-    return [unit.id, *(c.id for c in collectives if unit.kind in c.covers.split(","))]
+    collectives = (await session.execute(_COLLECTIVES)).all()
+    return [unit.id, *(id_ for id_, covers in collectives if unit.kind in covers.split(","))]
 
 
 async def for_unit(session: AsyncSession, unit: Unit, today: date) -> list[Task]:
@@ -43,18 +46,28 @@ async def for_unit(session: AsyncSession, unit: Unit, today: date) -> list[Task]
     return sorted(tasks, key=order)
 
 
+_FOR_UNIT = (
+    select(Task)
+    .options(raiseload(Task.units), raiseload(Task.group), raiseload(Task.lead_unit))
+    .where(Task.id == bindparam("task_id"), Task.active.is_(True))
+    .where(
+        or_(
+            Task.lead_unit_id.in_(bindparam("scope", expanding=True)),
+            Task.id.in_(
+                select(TaskUnit.task_id).where(
+                    TaskUnit.task_id == bindparam("task_id"),
+                    TaskUnit.unit_id.in_(bindparam("scope", expanding=True)),
+                )
+            ),
+        )
+    )
+)
+
+
 async def get_for_unit(session: AsyncSession, unit: Unit, task_id: int) -> Task | None:
     """The task if the unit may report on it, else None (a forged id ends here)."""
     scope = await unit_scope(session, unit)
-    cooperating = select(TaskUnit.task_id).where(
-        TaskUnit.task_id == task_id, TaskUnit.unit_id.in_(scope)
-    )
-    return await session.scalar(
-        select(Task)
-        .options(raiseload(Task.units), raiseload(Task.group), raiseload(Task.lead_unit))
-        .where(Task.id == task_id, Task.active.is_(True))
-        .where(or_(Task.lead_unit_id.in_(scope), Task.id.in_(cooperating)))
-    )
+    return await session.scalar(_FOR_UNIT, {"task_id": task_id, "scope": scope})
 
 
 async def find_code_for_unit(session: AsyncSession, unit: Unit, code: str) -> Task | None:

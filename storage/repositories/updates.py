@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedUpdate
 
+_BY_KEY = select(ProcessedUpdate).where(
+    ProcessedUpdate.channel == bindparam("channel"),
+    ProcessedUpdate.update_key == bindparam("key"),
+)
+
 
 async def find(session: AsyncSession, channel: str, key: str) -> ProcessedUpdate | None:
-    return await session.scalar(
-        select(ProcessedUpdate).where(
-            ProcessedUpdate.channel == channel, ProcessedUpdate.update_key == key
-        )
-    )
+    return await session.scalar(_BY_KEY, {"channel": channel, "key": key})
 
 
 def record(
