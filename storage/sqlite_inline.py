@@ -44,10 +44,23 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
     return code in BUSY_CODES if code is not None else "locked" in str(exc)
 
 
+class _RunNow:
+    """Stands in for aiosqlite's queue to its thread, which the dialect uses to switch
+    isolation levels (AUTOCOMMIT): the call runs at once."""
+
+    def put_nowait(self, item: tuple[asyncio.Future[Any], Callable[[], Any]]) -> None:
+        future, function = item
+        try:
+            future.set_result(function())
+        except Exception as exc:
+            future.set_exception(exc)
+
+
 class InlineConnection:
     def __init__(self, raw: sqlite3.Connection, timeout: float) -> None:
         self._conn = raw
         self._connection: sqlite3.Connection | None = raw  # the dialect checks it is open
+        self._tx = _RunNow()
         self._timeout = timeout
 
     async def run(self, call: Callable[..., T], *args: Any) -> T:

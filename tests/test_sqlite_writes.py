@@ -144,3 +144,16 @@ async def test_a_session_waits_out_another_process_s_transaction(sqlite_url: str
     async with sessions() as session:
         assert await session.scalar(select(func.count(Unit.id))) == 1
     await engine.dispose()
+
+
+async def test_autocommit_connections_work_inline(sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url)
+    async with engine.connect() as connection:
+        auto = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await auto.exec_driver_sql(
+            "INSERT INTO units (name, short_name, kind, covers) "
+            "VALUES ('Sở E', 'E', 'department', '')"
+        )
+    async with engine.connect() as connection:
+        assert (await connection.exec_driver_sql("SELECT count(*) FROM units")).scalar() == 1
+    await engine.dispose()
