@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy.engine.url import make_url
 
 from storage.migrate import upgrade
+from tests.fake_telegram import FakeTelegram
 
 PG_ENV = "TIENDO_TEST_POSTGRES_URL"
 RUN_ID = uuid.uuid4().hex[:8]
@@ -139,3 +140,12 @@ def run_cli(cli_env: dict[str, str], tmp_path: Path):  # type: ignore[no-untyped
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    """A fake Telegram Bot API server on 127.0.0.1 for this test."""
+    server = FakeTelegram()
+    await server.start()
+    yield server
+    await server.stop()

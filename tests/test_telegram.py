@@ -52,14 +52,6 @@ async def cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
     return proc.returncode or 0, out.decode(), err.decode()
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.stop()
-
-
 @asynccontextmanager
 async def running_bot(
     fake: FakeTelegram, db_url: str, data_dir: Path, polling: bool = True

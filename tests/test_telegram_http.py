@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
@@ -15,14 +14,6 @@ from bot.channels.telegram_http import AiohttpRequest
 from tests.fake_telegram import TOKEN, FakeTelegram
 
 USER = 5550002
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 def bot_for(url: str, **request: float) -> Bot:
