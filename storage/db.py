@@ -22,6 +22,9 @@ from sqlalchemy.util import await_only
 
 from storage import sqlite_inline
 
+# How long a write waits for SQLite's one writer: in this process's queue, or for another process.
+WRITE_WAIT_SECONDS = 30.0
+
 
 class DatabaseUnavailable(Exception):
     """The database named by DATABASE_URL cannot be reached; the message is for people."""
@@ -35,6 +38,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine; SQLite gets foreign keys and WAL, and runs its calls inline."""
     if is_sqlite(url):
         database, options = sqlite_inline.connect_args(make_url(url))
+        options.setdefault("timeout", WRITE_WAIT_SECONDS)  # unless the URL sets ?timeout=
         engine = create_async_engine(
             url, async_creator=lambda: sqlite_inline.connect(database, **options), **kwargs
         )
@@ -53,7 +57,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 _WRITE_LOCKS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
-WRITE_WAIT_SECONDS = 30.0
 
 
 def _engine_lock(bind: Any) -> asyncio.Lock:

@@ -19,6 +19,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine.url import URL
 
 T = TypeVar("T")
@@ -27,13 +28,11 @@ BUSY_CODES = {sqlite3.SQLITE_BUSY, getattr(sqlite3, "SQLITE_BUSY_SNAPSHOT", -1)}
 
 def connect_args(url: URL) -> tuple[str, dict[str, Any]]:
     """The file (or URI) and the sqlite3.connect options that the aiosqlite dialect would use."""
-    from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
-
     args, options = SQLiteDialect_aiosqlite().create_connect_args(url)
     return str(args[0]), dict(options)
 
 
-async def connect(database: str, timeout: float = 30.0, **options: Any) -> InlineConnection:
+async def connect(database: str, timeout: float, **options: Any) -> InlineConnection:
     options.pop("check_same_thread", None)
     raw = sqlite3.connect(database, timeout=0, check_same_thread=False, **options)
     return InlineConnection(raw, timeout)
