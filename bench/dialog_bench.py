@@ -13,11 +13,17 @@ Two loads, both with every one of the 200 reports open at the same time:
   step, from the update being available to the bot's answer arriving at the server
   (target p99 < 150 ms), and the echo bot's under the same load.
 
+Each run gets a fresh database: a SQLite file in a temporary folder by default, or, with
+--database-url naming a PostgreSQL server where the user may create databases, a database of its
+own created there and dropped afterwards.
+
 Run: .venv/bin/python bench/dialog_bench.py [OFFICERS]
+     .venv/bin/python bench/dialog_bench.py --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import random
@@ -25,10 +31,14 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
+from sqlalchemy.engine.url import make_url
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
@@ -41,6 +51,7 @@ from bot.channels.telegram_polling import poll
 from bot.config import load_settings
 from bot.handler_config import handler_config
 from handlers.dispatcher import Dispatcher
+from storage.db import describe_url, is_sqlite
 from storage.migrate import upgrade
 from tests.fake_telegram import TOKEN, FakeTelegram, Sent
 from tests.plan_factory import load_plan, make_invite
@@ -115,11 +126,51 @@ async def walk(
         last = fake.to(user)[-1]
 
 
-async def run_dialogs(officers: int, folder: Path, pace: Pace) -> tuple[float, list[float]]:
+async def _postgres_admin(server: str, statement: str) -> None:
+    parsed = make_url(server)
+    connection = await asyncpg.connect(
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+        database=parsed.database or "postgres",
+    )
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@asynccontextmanager
+async def fresh_database(server: str | None, folder: Path) -> AsyncIterator[str]:
+    """A migrated, empty database for one run: a SQLite file in `folder` when `server` is None,
+    else a PostgreSQL database created on `server` and dropped afterwards."""
+    if server is None or is_sqlite(server):
+        url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
+        await upgrade(url)
+        yield url
+        return
+    name = f"tiendo_bench_{uuid.uuid4().hex[:10]}"
+    await _postgres_admin(server, f'CREATE DATABASE "{name}"')
+    try:
+        url = make_url(server).set(database=name).render_as_string(hide_password=False)
+        await upgrade(url)
+        yield url
+    finally:
+        await _postgres_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def run_dialogs(officers: int, server: str | None, pace: Pace) -> tuple[float, list[float]]:
+    with tempfile.TemporaryDirectory() as folder:
+        async with fresh_database(server, Path(folder)) as url:
+            return await _run_dialogs(officers, url, Path(folder), pace)
+
+
+async def _run_dialogs(
+    officers: int, url: str, folder: Path, pace: Pace
+) -> tuple[float, list[float]]:
     fake = FakeTelegram()
     await fake.start()
-    url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
-    await upgrade(url)
     settings = load_settings(
         database_url=url,
         telegram_bot_token=TOKEN,
@@ -192,17 +243,18 @@ def spread(latencies: list[float]) -> str:
     )
 
 
-async def main(officers: int) -> None:
+async def main(officers: int, server: str | None) -> None:
     logging.basicConfig(level=logging.WARNING)
     steps = len(journey("X"))
-    with tempfile.TemporaryDirectory() as folder:
-        dialog_seconds, queued = await run_dialogs(officers, Path(folder), AT_ONCE)
+    dialog_seconds, queued = await run_dialogs(officers, server, AT_ONCE)
     echo_seconds, echo_queued = await run_echo(officers, steps, AT_ONCE)
-    with tempfile.TemporaryDirectory() as folder:
-        _, paced = await run_dialogs(officers, Path(folder), PERSON)
+    _, paced = await run_dialogs(officers, server, PERSON)
     _, echo_paced = await run_echo(officers, steps, PERSON)
     dialog_rate = officers * steps / dialog_seconds
     echo_rate = officers * steps / echo_seconds
+    sqlite = server is None or is_sqlite(server)
+    database = "SQLite (a fresh file)" if sqlite else describe_url(server or "")
+    print(f"database: {database}")
     print(f"officers: {officers}, steps each: {steps}")
     print("throughput, no pauses:")
     print(f"  dialog steps/s: {dialog_rate:.1f} ({dialog_seconds:.2f} s)")
@@ -215,5 +267,16 @@ async def main(officers: int) -> None:
     print(f"  echo latency ms: {spread(echo_paced)}")
 
 
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Dialog steps per second and latency.")
+    parser.add_argument("officers", nargs="?", type=int, default=200)
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL server where a fresh database is created for each run (default: SQLite)",
+    )
+    return parser.parse_args()
+
+
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 200))
+    arguments = parse_args()
+    asyncio.run(main(arguments.officers, arguments.database_url))

@@ -1,4 +1,6 @@
-"""The `tiendo` command line: exit 0 ok, 1 user error (a message, no traceback), 2 usage."""
+"""The `tiendo` command line: exit 0 ok, 1 user error (a message, no traceback), 2 usage.
+
+Output cut short by its reader (`| head`) ends quietly with 1."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import asyncio
 import importlib
 import inspect
 import logging
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -32,6 +35,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            return _run(argv)
+        finally:
+            sys.stdout.flush()  # here, so that a reader gone away is noticed here too
+    except BrokenPipeError:
+        # The reader went away (`tiendo units list | head`): stop quietly. As Python's
+        # documentation recommends, stdout then points at devnull, so that the interpreter's
+        # own flush at exit does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -42,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Alembic narrates every migration check at INFO; only its warnings matter to a user.
         logging.getLogger("alembic").setLevel(logging.WARNING)
         result = args.func(args, settings)
-        if inspect.isawaitable(result):
+        if inspect.iscoroutine(result):
             result = asyncio.run(result)
         return int(result or 0)
     except ConfigError as exc:

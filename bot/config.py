@@ -8,7 +8,7 @@ from __future__ import annotations
 import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -64,8 +64,8 @@ class Settings(BaseSettings):
             channel, sep, external_id = item.strip().partition(":")
             if not sep or channel not in CHANNELS or not external_id.strip():
                 raise ValueError(
-                    f"expected a comma-separated list of channel:id, e.g. telegram:123,zalo:abc "
-                    f"(channels: {', '.join(CHANNELS)}); got {item.strip()!r}"
+                    "cần danh sách kênh:mã cách nhau bởi dấu phẩy, ví dụ telegram:123,zalo:abc "
+                    f"(các kênh: {', '.join(CHANNELS)}); “{item.strip()}” không đúng dạng đó"
                 )
             admins.append(AdminId(channel, external_id.strip()))
         return tuple(admins)
@@ -77,7 +77,7 @@ class Settings(BaseSettings):
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(
-                f"expected an IANA time zone such as Asia/Ho_Chi_Minh, got {value!r}"
+                f"“{value}” không phải múi giờ IANA; ví dụ đúng: Asia/Ho_Chi_Minh"
             ) from exc
         return value
 
@@ -88,8 +88,8 @@ class Settings(BaseSettings):
             value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")
         ):
             raise ValueError(
-                "expected sqlite+aiosqlite:///path/to/file.db or "
-                f"postgresql+asyncpg://user@host:port/db, got {value.split('://')[0]}://…"
+                "cần sqlite+aiosqlite:///đường/dẫn/tệp.db hoặc "
+                f"postgresql+asyncpg://user@host:port/db, không phải {value.split('://')[0]}://…"
             )
         return value
 
@@ -106,9 +106,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check_webhook(self) -> Settings:
         if self.webhook_url and len(self.webhook_secret) < 8:
-            raise ValueError(
-                "WEBHOOK_SECRET: expected at least 8 characters when WEBHOOK_URL is set"
-            )
+            raise ValueError("WEBHOOK_SECRET: cần ít nhất 8 ký tự khi đã đặt WEBHOOK_URL")
         return self
 
     @property
@@ -137,16 +135,47 @@ def _make_folder(variable: str, folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ConfigError(
-            f"{variable}: cannot create the folder {folder} ({exc.strerror})"
-        ) from None
+        raise ConfigError(f"{variable}: không tạo được thư mục {folder} ({exc.strerror})") from None
+
+
+# pydantic's error types as an operator should read them; the blanks are filled from the error's
+# context and from the value given (never shown for secrets).
+PROBLEMS = {
+    "int_parsing": "cần một số nguyên, không phải “{input}”",
+    "int_type": "cần một số nguyên, không phải “{input}”",
+    "int_from_float": "cần một số nguyên, không phải “{input}”",
+    "float_parsing": "cần một số, không phải “{input}”",
+    "bool_parsing": "cần true hoặc false (1/0, yes/no), không phải “{input}”",
+    "greater_than_equal": "cần một số từ {ge} trở lên, không phải {input}",
+    "greater_than": "cần một số lớn hơn {gt}, không phải {input}",
+    "less_than_equal": "cần một số không quá {le}, không phải {input}",
+    "less_than": "cần một số nhỏ hơn {lt}, không phải {input}",
+    "literal_error": "“{input}” không phải một trong các giá trị {choices}",
+    "string_too_short": "cần ít nhất {min_length} ký tự",
+    "string_too_long": "cần nhiều nhất {max_length} ký tự",
+    "path_type": "cần một đường dẫn thư mục",
+    "missing": "chưa được đặt",
+}
+UNUSABLE = "giá trị “{input}” không dùng được"
+SECRETS = {"telegram_bot_token", "zalo_bot_token", "webhook_secret", "database_url"}
 
 
 def _first_problem(exc: ValidationError) -> str:
+    """One Vietnamese line for the first bad setting: `VARIABLE: what is wrong`."""
     error = exc.errors()[0]
     loc = [str(part) for part in error.get("loc", ()) if part != "__root__"]
-    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
-    if not loc:
-        variable, _, rest = message.partition(":")
-        return f"{variable}: {rest.strip()}" if rest else message
-    return f"{loc[0].upper()}: {message}"
+    context = error.get("ctx") or {}
+    if "error" in context:  # one of our validators: its message is already for people
+        message = str(context["error"])
+        if not loc:  # a check across variables names its variable itself
+            return message
+        return f"{loc[0].upper()}: {message}"
+    field = loc[0] if loc else ""
+    shown = "***" if field in SECRETS else str(error.get("input", ""))[:80]
+    values = {**context, "input": shown, "choices": _choices(field)}
+    return f"{field.upper()}: {PROBLEMS.get(error['type'], UNUSABLE).format(**values)}"
+
+
+def _choices(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    return ", ".join(str(choice) for choice in get_args(info.annotation)) if info else ""

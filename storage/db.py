@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import weakref
-from collections.abc import AsyncIterator, Sequence
+import re
+import sqlite3
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine import AdaptedConnection, Connection
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -17,17 +20,39 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import Session
-from sqlalchemy.util import await_only
-
-from storage import sqlite_inline
+from sqlalchemy.pool import ConnectionPoolEntry
 
 # How long a write waits for SQLite's one writer: in this process's queue, or for another process.
 WRITE_WAIT_SECONDS = 30.0
 
+# SQLite's primary result codes for "another connection holds the lock" (extended codes such as
+# SQLITE_BUSY_SNAPSHOT carry them in their low byte).
+SQLITE_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+# PostgreSQL's transient conflicts, worth a retry: serialization failure, deadlock, lock timeout.
+POSTGRES_BUSY_STATES = {"40001", "40P01", "55P03"}
+
 
 class DatabaseUnavailable(Exception):
     """The database named by DATABASE_URL cannot be reached; the message is for people."""
+
+
+class DatabaseBusy(OperationalError):
+    """A write waited WRITE_WAIT_SECONDS for its turn in this process's queue and gave up."""
+
+    def __init__(self) -> None:
+        reason = TimeoutError(f"no turn to write within {WRITE_WAIT_SECONDS:g} s")
+        super().__init__("waiting for the write lock", None, reason)
+
+
+def is_busy(exc: BaseException) -> bool:
+    """True when `exc` says the database was busy (locked by another writer): worth a retry."""
+    if isinstance(exc, DatabaseBusy):
+        return True
+    orig = getattr(exc, "orig", exc)
+    code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in SQLITE_BUSY_CODES
+    return getattr(orig, "sqlstate", None) in POSTGRES_BUSY_STATES
 
 
 def is_sqlite(url: str) -> bool:
@@ -35,17 +60,18 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine; SQLite gets foreign keys and WAL, and runs its calls inline."""
-    if is_sqlite(url):
-        database, options = sqlite_inline.connect_args(make_url(url))
-        options.setdefault("timeout", WRITE_WAIT_SECONDS)  # unless the URL sets ?timeout=
-        engine = create_async_engine(
-            url, async_creator=lambda: sqlite_inline.connect(database, **options), **kwargs
-        )
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    """An async engine; SQLite gets foreign keys, WAL and one writer at a time in this process."""
+    if not is_sqlite(url):
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_async_engine(url, **kwargs)
+    connect_args = dict(kwargs.pop("connect_args", {}))
+    if "timeout" not in make_url(url).query:  # a URL's ?timeout= wins
+        # sqlite3's busy timeout: another process's lock is waited for in aiosqlite's thread.
+        connect_args.setdefault("timeout", WRITE_WAIT_SECONDS)
+    engine = create_async_engine(url, connect_args=connect_args, **kwargs)
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    _queue_writes(engine)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -56,81 +82,101 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-_WRITE_LOCKS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+# SQLite has a single writer, and a writer that finds it busy sleeps and polls (SQLite's busy
+# handler), which costs far more than waiting in line. So, within this process, a connection
+# waits on its engine's lock just before its first writing statement, whatever issued it (the
+# ORM's flush, session.execute(insert(…)), text("UPDATE …"), exec_driver_sql), and hands the
+# lock on when its transaction ends. Reads never wait: many dialogs read at once and only their
+# writes queue. PostgreSQL needs none of this. Only public SQLAlchemy events and
+# AdaptedConnection.run_async are used.
+
+_HELD = "tiendo_write_lock"  # key in the pooled connection's info: the lock it holds
+_READS = ("SELECT", "VALUES", "EXPLAIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "END")
+_FIRST_WORD = re.compile(r"\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*\(*\s*([A-Za-z]+)", re.DOTALL)
+_WRITE_WORD = re.compile(r"\b(?:INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 
 
-def _engine_lock(bind: Any) -> asyncio.Lock:
-    engine = getattr(bind, "engine", bind)
-    lock = _WRITE_LOCKS.get(engine)
-    if lock is None:
-        lock = _WRITE_LOCKS[engine] = asyncio.Lock()
-    return lock
+@lru_cache(maxsize=1024)
+def writes(statement: str) -> bool:
+    """Whether SQLite may write for `statement`; anything not known to be a read counts."""
+    match = _FIRST_WORD.match(statement)
+    word = match.group(1).upper() if match else ""
+    if word == "WITH":  # a CTE in front of an INSERT, UPDATE or DELETE
+        return bool(_WRITE_WORD.search(statement))
+    if word == "PRAGMA":
+        return "=" in statement
+    return word not in _READS
 
 
-class SingleWriterSession(Session):
-    """A session that waits for its engine's in-process write lock just before it first writes.
+def _queue_writes(engine: AsyncEngine) -> None:
+    lock, sync = asyncio.Lock(), engine.sync_engine
 
-    SQLite has a single writer, and a writer that finds it busy sleeps and polls, which costs
-    far more than waiting in line; PostgreSQL needs none of this. Reads never take the lock, so
-    many dialogs read at once and only their writes queue. The lock is released when the
-    transaction ends. It is taken from inside SQLAlchemy's greenlet, where autoflush also runs.
+    def before_cursor_execute(conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
+        if _HELD not in conn.info and writes(statement):
+            adapted = conn.connection.dbapi_connection
+            assert isinstance(adapted, AdaptedConnection)  # aiosqlite's, as SQLAlchemy adapts it
+            # In SQLAlchemy's greenlet: run_async waits on the loop, so other dialogs go on.
+            adapted.run_async(lambda _driver: _take(lock))
+            conn.info[_HELD] = lock
+
+    def after_cursor_execute(conn: Connection, *_: Any) -> None:
+        if (
+            _HELD in conn.info
+            and conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+        ):
+            _hand_on(conn.info)  # the statement committed by itself
+
+    def commit(conn: Connection) -> None:
+        _end_transaction(conn, "commit")
+
+    def rollback(conn: Connection) -> None:
+        _end_transaction(conn, "rollback")
+
+    def returned(_dbapi: Any, record: ConnectionPoolEntry, *_: Any) -> None:
+        _hand_on(record.info)  # a connection checked in or invalidated ends its transaction
+
+    event.listen(sync, "before_cursor_execute", before_cursor_execute)
+    event.listen(sync, "after_cursor_execute", after_cursor_execute)
+    event.listen(sync, "commit", commit)
+    event.listen(sync, "rollback", rollback)
+    for name in ("checkin", "invalidate"):
+        event.listen(sync.pool, name, returned)
+
+
+async def _take(lock: asyncio.Lock) -> None:
+    try:
+        async with asyncio.timeout(WRITE_WAIT_SECONDS):
+            await lock.acquire()
+    except TimeoutError:
+        raise DatabaseBusy() from None
+
+
+def _end_transaction(conn: Connection, how: str) -> None:
+    """Commit or roll back now, then hand the lock on.
+
+    SQLAlchemy fires these events just before it commits or rolls back; handing the lock on
+    then would send the next writer into SQLite's busy handler while this transaction still
+    holds the file. SQLAlchemy's own commit or rollback, right after, finds nothing left to do;
+    if ours fails, theirs meets the same error and reports it the usual way.
     """
+    if conn.invalidated or conn.closed or _HELD not in conn.info:
+        return  # an invalidated connection handed its lock on when the pool let it go
+    try:
+        getattr(conn.connection, how)()
+    except Exception:
+        pass  # SQLAlchemy's own attempt reports it, see above
+    finally:
+        _hand_on(conn.info)
 
-    _holds_write_lock = False
 
-    def flush(self, objects: Sequence[Any] | None = None) -> None:
-        if not self._is_clean():
-            self._take_write_lock()
-        super().flush(objects)
-
-    def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
-        if getattr(statement, "is_dml", False):
-            self._take_write_lock()
-        return super().execute(statement, *args, **kwargs)
-
-    def commit(self) -> None:
-        try:
-            super().commit()
-        finally:
-            self._release_write_lock()
-
-    def rollback(self) -> None:
-        try:
-            super().rollback()
-        finally:
-            self._release_write_lock()
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            self._release_write_lock()
-
-    def _take_write_lock(self) -> None:
-        if self._holds_write_lock:
-            return
-        # A connection first: waiting for one from the pool while holding the lock would stall
-        # every session that holds a connection and waits for the lock.
-        self.connection()
-        lock = _engine_lock(self.get_bind())
-        try:
-            await_only(asyncio.wait_for(lock.acquire(), WRITE_WAIT_SECONDS))
-        except TimeoutError:
-            reason = Exception("database is locked")
-            raise OperationalError("waiting for the write lock", None, reason) from None
-        self._holds_write_lock = True
-
-    def _release_write_lock(self) -> None:
-        if self._holds_write_lock:
-            self._holds_write_lock = False
-            _engine_lock(self.get_bind()).release()
+def _hand_on(info: dict[Any, Any]) -> None:
+    lock = info.pop(_HELD, None)
+    if lock is not None:
+        lock.release()
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    if engine.dialect.name == "sqlite":
-        return async_sessionmaker(
-            engine, expire_on_commit=False, sync_session_class=SingleWriterSession
-        )
+    """Sessions whose objects stay readable after commit (replies are built from them)."""
     return async_sessionmaker(engine, expire_on_commit=False)
 
 

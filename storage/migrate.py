@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+
+from storage.db import create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """The schema's revision before and after an upgrade (None: no schema yet)."""
+
+    before: str | None
+    after: str | None
+
+    @property
+    def created(self) -> bool:
+        return self.before is None and self.after is not None
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
 
 
 def alembic_config(database_url: str) -> Config:
@@ -19,9 +39,23 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-async def upgrade(database_url: str, revision: str = "head") -> None:
+async def current_revision(database_url: str) -> str | None:
+    """The revision the database is at, or None when it has no schema yet."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_revision()
+            )
+    finally:
+        await engine.dispose()
+
+
+async def upgrade(database_url: str, revision: str = "head") -> Upgrade:
     """Bring the database to `revision`; Alembic is synchronous, so it runs in a thread."""
+    before = await current_revision(database_url)
     await asyncio.to_thread(command.upgrade, alembic_config(database_url), revision)
+    return Upgrade(before, await current_revision(database_url))
 
 
 async def check(database_url: str) -> None:

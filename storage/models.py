@@ -69,6 +69,9 @@ class TaskStatus(StrEnum):
     BLOCKED = "blocked"
     EXTENSION_REQUESTED = "extension_requested"
     PAUSED = "paused"
+    # Derived, never stored: the task has no report yet (a cooperating unit's contribution
+    # does not count as one).
+    NOT_REPORTED = "not_reported"
 
 
 class ExtensionState(StrEnum):
@@ -227,11 +230,19 @@ class TaskUnit(Base):
     unit: Mapped[Unit] = relationship(lazy="selectin")
 
 
+class ReportKind(StrEnum):
+    REPORT = "report"  # the lead unit's: sets the task's status and percent
+    CONTRIBUTION = "contribution"  # a cooperating unit's: results, difficulties, evidence only
+
+
 class Report(Base):
-    """One version of a unit's progress report on a task; a correction adds a version."""
+    """One submission on a task (a report or a contribution); versions are numbered per task."""
 
     __tablename__ = "reports"
-    __table_args__ = (Index("ix_reports_task_time", "task_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_reports_task_time", "task_id", "created_at"),
+        UniqueConstraint("task_id", "version"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
@@ -242,6 +253,7 @@ class Report(Base):
     results: Mapped[str] = mapped_column(Text, default="")
     difficulties: Mapped[str] = mapped_column(Text, default="")
     proposals: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(20), default=ReportKind.REPORT)
     version: Mapped[int] = mapped_column(Integer, default=1)
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
     channel: Mapped[str] = mapped_column(String(20), default="")

@@ -6,16 +6,21 @@ import asyncio
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine.url import make_url
+from sqlalchemy.exc import IntegrityError
 
 from storage.db import create_engine
-from storage.migrate import check
+from storage.migrate import alembic_config, check, upgrade
 from tests.conftest import PG_ENV, _pg_admin
 
+HEAD = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 TABLES = {
     "units",
     "unit_aliases",
@@ -69,11 +74,15 @@ def table_names(url: str) -> set[str]:
 def test_upgrade_creates_every_table_and_matches_the_models(run_cli, empty_url: str) -> None:
     first = run_cli("db", "upgrade", env={"DATABASE_URL": empty_url})
     assert first.code == 0, first.err
+    assert first.out.startswith(f"Đã tạo lược đồ cơ sở dữ liệu (phiên bản {HEAD})"), first.out
     assert table_names(empty_url) >= TABLES
     asyncio.run(check(empty_url))  # raises if models and migrations drifted apart
 
     again = run_cli("db", "upgrade", env={"DATABASE_URL": empty_url})
     assert again.code == 0
+    assert again.out.startswith(
+        f"Cơ sở dữ liệu đã ở phiên bản mới nhất ({HEAD}), không cần nâng cấp"
+    )
     checked = run_cli("db", "check", env={"DATABASE_URL": empty_url})
     assert checked.code == 0 and "khớp" in checked.out
 
@@ -90,3 +99,138 @@ def test_sqlite_runs_with_foreign_keys_and_wal(sqlite_url: str) -> None:
             await engine.dispose()
 
     assert asyncio.run(run()) == (1, "wal")
+
+
+def _table(name: str, columns: str, times: str = "created_at") -> sa.TableClause:
+    """A lightweight table as 0001 laid it out: plain columns, and timestamp columns typed so
+    that each engine stores them its own way."""
+    return sa.table(
+        name,
+        *(sa.column(c) for c in columns.split()),
+        *(sa.column(c, sa.DateTime(timezone=True)) for c in times.split()),
+    )
+
+
+def _seed_at_0001(url: str) -> None:
+    """Two units' reports on one task, both numbered 1 (as 0001 counted per task and unit), a
+    correction, a second task's report and an evidence file, written as 0001 laid them out."""
+    units = _table("units", "id name short_name kind covers", times="")
+    groups = _table("task_groups", "id number roman name", times="")
+    tasks = _table(
+        "tasks",
+        "id code group_id number position title lead_unit_id deadline_text ongoing"
+        " expected_output budget notes status percent active",
+        times="created_at updated_at",
+    )
+    people = _table("people", "id full_name unit_id role language")
+    reports = _table(
+        "reports",
+        "id task_id unit_id person_id status percent results difficulties proposals version"
+        " corrects_id channel",
+    )
+    files = _table("evidence_files", "id report_id sha256 file_name mime_type size storage_path")
+    t0 = datetime(2022, 6, 1, 2, 0, tzinfo=UTC)
+
+    def report(rid: int, task: int, unit: int, version: int, minutes: int, corrects: int | None):
+        return dict(
+            id=rid, task_id=task, unit_id=unit, person_id=unit, status="in_progress", percent=10,
+            results=f"báo cáo {rid}", difficulties="", proposals="", version=version,
+            corrects_id=corrects, channel="telegram", created_at=t0 + timedelta(minutes=minutes),
+        )  # fmt: skip
+
+    def task(tid: int) -> dict[str, object]:
+        return dict(
+            id=tid, code=f"I.{tid}", group_id=1, number=str(tid), position=tid,
+            title=f"Nhiệm vụ {tid}", lead_unit_id=1, deadline_text="Năm 2022", ongoing=False,
+            expected_output="", budget="", notes="", status="in_progress", percent=0,
+            active=True, created_at=t0, updated_at=t0,
+        )  # fmt: skip
+
+    async def run() -> None:
+        engine = create_engine(url)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(units.insert(), [
+                    dict(id=1, name="Sở Thông tin và Truyền thông", short_name="Sở TT&TT",
+                         kind="department", covers=""),
+                    dict(id=2, name="Sở Nội vụ", short_name="SNV", kind="department", covers=""),
+                ])  # fmt: skip
+                await connection.execute(
+                    groups.insert(), [dict(id=1, number=1, roman="I", name="Tuyên truyền")]
+                )
+                await connection.execute(tasks.insert(), [task(1), task(2)])
+                await connection.execute(people.insert(), [
+                    dict(id=u, full_name=f"Cán bộ {u}", unit_id=u, role="officer",
+                         language="vi", created_at=t0) for u in (1, 2)
+                ])  # fmt: skip
+                # Saved in the order 10, 11, 12 on task 1 (ids deliberately out of that order).
+                await connection.execute(reports.insert(), [
+                    report(11, 1, 2, 1, minutes=5, corrects=None),
+                    report(10, 1, 1, 1, minutes=0, corrects=None),
+                    report(12, 1, 1, 2, minutes=9, corrects=10),
+                    report(13, 2, 1, 1, minutes=1, corrects=None),
+                ])  # fmt: skip
+                await connection.execute(files.insert(), [
+                    dict(id=1, report_id=11, sha256="0" * 64, file_name="bien-ban.pdf",
+                         mime_type="application/pdf", size=3, storage_path="ab/cd", created_at=t0)
+                ])  # fmt: skip
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def _reports_after(url: str) -> list[tuple[int, int, int, str, int | None]]:
+    async def run() -> list[tuple[int, int, int, str, int | None]]:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as connection:
+                query = "SELECT id, task_id, version, kind, corrects_id FROM reports ORDER BY id"
+                rows = await connection.execute(sa.text(query))
+                return [tuple(row) for row in rows]  # type: ignore[misc]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def test_upgrade_numbers_an_old_database_s_report_versions_per_task(
+    run_cli, empty_url: str, tmp_path: Path
+) -> None:
+    (tmp_path / "nested").mkdir()  # where the SQLite case's file goes
+    asyncio.run(upgrade(empty_url, "0001"))
+    _seed_at_0001(empty_url)
+
+    result = run_cli("db", "upgrade", env={"DATABASE_URL": empty_url})
+    assert result.code == 0, result.err
+    assert result.out.startswith(f"Đã nâng cấp cơ sở dữ liệu từ phiên bản 0001 lên {HEAD}"), (
+        result.out
+    )
+
+    assert _reports_after(empty_url) == [
+        (10, 1, 1, "report", None),
+        (11, 1, 2, "report", None),
+        (12, 1, 3, "report", 10),
+        (13, 2, 1, "report", None),
+    ]
+    asyncio.run(check(empty_url))  # no drift after an upgrade from 0001 either
+
+    async def duplicate_refused() -> None:
+        engine = create_engine(empty_url)
+        try:
+            with pytest.raises(IntegrityError, match=r"uq_reports_task_id|UNIQUE"):
+                async with engine.begin() as connection:
+                    await connection.execute(
+                        sa.text(
+                            "INSERT INTO reports (task_id, unit_id, person_id, status, percent,"
+                            " results, difficulties, proposals, version, channel, created_at)"
+                            " VALUES (1, 2, 2, 'done', 100, '', '', '', 3, '', CURRENT_TIMESTAMP)"
+                        )
+                    )
+            async with engine.connect() as connection:
+                evidence = await connection.execute(sa.text("SELECT report_id FROM evidence_files"))
+                assert evidence.scalar_one() == 11  # the file still belongs to its report
+        finally:
+            await engine.dispose()
+
+    asyncio.run(duplicate_refused())

@@ -1,20 +1,24 @@
-"""SQLite's one writer: dialogs read side by side, their writes queue, and a lock held by another
-process is waited for off the event loop, up to the timeout, then refused clearly."""
+"""SQLite's one writer: dialogs read side by side, their writes queue (whatever issued them: the
+ORM, text() or driver SQL), and a lock held by another process is waited for off the event loop,
+up to the timeout, then refused as busy by SQLite's own error code."""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-import threading
+import subprocess
+import sys
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import create_engine, session_factory
+import storage.db
+from storage.db import DatabaseBusy, create_engine, is_busy, session_factory
 from storage.models import Unit
-from storage.sqlite_inline import connect
 
 
 def _path(sqlite_url: str) -> str:
@@ -69,91 +73,247 @@ async def test_a_failed_write_hands_the_lock_on(sqlite_url: str) -> None:
     await engine.dispose()
 
 
-def _hold_write_lock(path: str, seconds: float, held: threading.Event) -> None:
-    other = sqlite3.connect(path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    held.set()
-    time.sleep(seconds)
-    other.execute("ROLLBACK")
-    other.close()
+INSERT_UNIT = (
+    "INSERT INTO units (name, short_name, kind, covers) VALUES (:name, :name, 'other', '')"
+)
+COUNT_UNITS = "SELECT count(*) FROM units"
 
 
-async def _write_while_locked(path: str, hold: float, timeout: float) -> tuple[int, float]:
-    """Insert while another connection holds the lock; returns loop ticks seen and seconds."""
-    held = threading.Event()
-    holder = threading.Thread(target=_hold_write_lock, args=(path, hold, held))
-    holder.start()
-    held.wait(5)
-    ticks = 0
-    stop = asyncio.Event()
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while not stop.is_set():
-            ticks += 1
-            await asyncio.sleep(0.01)
-
-    ticking = asyncio.create_task(ticker())
-    connection = await connect(path, timeout=timeout)
-    started = time.monotonic()
-    try:
-        cursor = await connection.cursor()
-        await cursor.execute(
-            "INSERT INTO units (name, short_name, kind, covers) VALUES (?,?,?,?)",
-            ("Sở C", "C", "department", ""),
-        )
-        await connection.commit()
-    finally:
-        elapsed = time.monotonic() - started
-        stop.set()
-        await ticking
-        await connection.close()
-        holder.join()
-    return ticks, elapsed
+def _no_busy_wait(sqlite_url: str) -> str:
+    """The same database, with SQLite's busy timeout off: a writer that meets another one's lock
+    fails at once instead of sleeping in SQLite's busy handler, so only our queue can save it."""
+    return f"{sqlite_url}?timeout=0"
 
 
-async def test_a_lock_held_by_another_process_is_waited_for_without_freezing_the_bot(
-    sqlite_url: str,
+async def _in_order(
+    first: Callable[[], Awaitable[None]], second: Callable[[], Awaitable[None]]
 ) -> None:
-    ticks, elapsed = await _write_while_locked(_path(sqlite_url), hold=0.6, timeout=10)
-    assert elapsed >= 0.5
-    assert ticks >= 20  # the loop kept running while the write waited
-    check = sqlite3.connect(_path(sqlite_url))
-    assert check.execute("SELECT count(*) FROM units WHERE name = 'Sở C'").fetchone() == (1,)
-    check.close()
+    await asyncio.wait_for(asyncio.gather(first(), second()), timeout=10)
 
 
-async def test_a_lock_held_past_the_timeout_is_refused_as_locked(sqlite_url: str) -> None:
-    with pytest.raises(sqlite3.OperationalError, match="locked"):
-        await _write_while_locked(_path(sqlite_url), hold=1.5, timeout=0.3)
-
-
-async def test_a_session_waits_out_another_process_s_transaction(sqlite_url: str) -> None:
-    engine = create_engine(sqlite_url)
+async def test_raw_sql_through_a_session_waits_its_turn(sqlite_url: str) -> None:
+    engine = create_engine(_no_busy_wait(sqlite_url))
     sessions = session_factory(engine)
-    held = threading.Event()
-    holder = threading.Thread(target=_hold_write_lock, args=(_path(sqlite_url), 1.0, held))
-    holder.start()
-    held.wait(5)
-    try:
+    first_wrote = asyncio.Event()
+    order: list[str] = []
+
+    async def first() -> None:
         async with sessions() as session:
-            session.add(Unit(name="Sở D", short_name="D", kind="department"))
-            await session.commit()  # waits out the other writer, then succeeds
-    finally:
-        holder.join()
+            await session.execute(text(INSERT_UNIT), {"name": "Sở A"})
+            first_wrote.set()
+            await asyncio.sleep(0.2)  # the transaction stays open, holding SQLite's lock
+            order.append("first commits")
+            await session.commit()
+
+    async def second() -> None:
+        await first_wrote.wait()
+        async with sessions() as session:
+            await session.execute(text("UPDATE units SET covers = 'x' WHERE name = 'Sở A'"))
+            order.append("second wrote")
+            await session.execute(text(INSERT_UNIT), {"name": "Sở B"})
+            await session.commit()
+
+    await _in_order(first, second)
+    assert order == ["first commits", "second wrote"]
     async with sessions() as session:
-        assert await session.scalar(select(func.count(Unit.id))) == 1
+        assert (await session.execute(text(COUNT_UNITS))).scalar() == 2
+        covers = await session.scalar(select(Unit.covers).where(Unit.name == "Sở A"))
+        assert covers == "x"  # the update ran after the insert it waited for
     await engine.dispose()
 
 
-async def test_autocommit_connections_work_inline(sqlite_url: str) -> None:
-    engine = create_engine(sqlite_url)
+async def test_driver_sql_on_connections_waits_its_turn(sqlite_url: str) -> None:
+    engine = create_engine(_no_busy_wait(sqlite_url))
+    first_wrote = asyncio.Event()
+    order: list[str] = []
+
+    async def first() -> None:
+        async with engine.connect() as connection:
+            await connection.exec_driver_sql(
+                "INSERT INTO units (name, short_name, kind, covers) VALUES ('Sở C', 'C', 'x', '')"
+            )
+            first_wrote.set()
+            await asyncio.sleep(0.2)
+            order.append("first commits")
+            await connection.commit()
+
+    async def second() -> None:
+        await first_wrote.wait()
+        async with engine.begin() as connection:
+            await connection.exec_driver_sql(
+                "WITH n AS (SELECT 'Sở D' AS name) INSERT INTO units"
+                " (name, short_name, kind, covers) SELECT name, 'D', 'x', '' FROM n"
+            )
+            order.append("second wrote")
+
+    await _in_order(first, second)
+    assert order == ["first commits", "second wrote"]
+    async with engine.connect() as connection:
+        assert (await connection.exec_driver_sql(COUNT_UNITS)).scalar() == 2
+    await engine.dispose()
+
+
+async def test_a_writer_that_rolls_back_hands_the_lock_on(sqlite_url: str) -> None:
+    engine = create_engine(_no_busy_wait(sqlite_url))
+    async with engine.connect() as connection:
+        await connection.execute(text(INSERT_UNIT), {"name": "Sở E"})
+        await connection.rollback()
+    async with engine.connect() as connection:  # closed without commit or rollback
+        await connection.execute(text(INSERT_UNIT), {"name": "Sở F"})
+    async with engine.begin() as connection:
+        await asyncio.wait_for(connection.execute(text(INSERT_UNIT), {"name": "Sở G"}), 5)
+    async with engine.connect() as connection:
+        names = (await connection.exec_driver_sql("SELECT name FROM units")).scalars().all()
+    assert names == ["Sở G"]
+    await engine.dispose()
+
+
+async def test_autocommit_statements_hand_the_lock_on_at_once(sqlite_url: str) -> None:
+    engine = create_engine(_no_busy_wait(sqlite_url))
     async with engine.connect() as connection:
         auto = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await auto.exec_driver_sql(
-            "INSERT INTO units (name, short_name, kind, covers) "
-            "VALUES ('Sở E', 'E', 'department', '')"
-        )
+        await auto.execute(text(INSERT_UNIT), {"name": "Sở H"})
+        async with engine.begin() as other:  # while the first connection is still open
+            await asyncio.wait_for(other.execute(text(INSERT_UNIT), {"name": "Sở I"}), 5)
     async with engine.connect() as connection:
-        assert (await connection.exec_driver_sql("SELECT count(*) FROM units")).scalar() == 1
+        assert (await connection.exec_driver_sql(COUNT_UNITS)).scalar() == 2
     await engine.dispose()
+
+
+async def test_a_writer_that_never_gets_its_turn_is_told_the_database_is_busy(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(storage.db, "WRITE_WAIT_SECONDS", 0.2)
+    engine = create_engine(sqlite_url)
+    sessions = session_factory(engine)
+    async with sessions() as holder:
+        holder.add(Unit(name="Sở K", short_name="K", kind="other"))
+        await holder.flush()  # holds the write lock until its transaction ends
+        with pytest.raises(DatabaseBusy) as refused:
+            async with sessions() as session:
+                session.add(Unit(name="Sở L", short_name="L", kind="other"))
+                await session.commit()
+        assert is_busy(refused.value) and isinstance(refused.value, OperationalError)
+        await holder.commit()
+    await engine.dispose()
+
+
+HOLDER = """
+import sqlite3, sys, time
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN IMMEDIATE")
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+connection.execute("ROLLBACK")
+"""
+
+
+@contextmanager
+def _another_process_writing(sqlite_url: str, seconds: float) -> Iterator[subprocess.Popen[str]]:
+    """Another process (say `tiendo import`) holds SQLite's write lock for `seconds`."""
+    path = sqlite_url.split("///", 1)[1]
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, path, str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == "held"
+        yield process
+    finally:
+        process.wait(timeout=seconds + 10)
+
+
+@asynccontextmanager
+async def _ticker() -> AsyncIterator[list[float]]:
+    """Records the longest pause of the event loop while the block runs (a bot that answers)."""
+    longest = [0.0]
+    stop = asyncio.Event()
+
+    async def tick() -> None:
+        last = time.monotonic()
+        while not stop.is_set():
+            await asyncio.sleep(0.005)
+            now = time.monotonic()
+            longest[0] = max(longest[0], now - last)
+            last = now
+
+    ticking = asyncio.create_task(tick())
+    try:
+        yield longest
+    finally:
+        stop.set()
+        await ticking
+
+
+async def _write_unit(engine: AsyncEngine, name: str) -> None:
+    async with session_factory(engine)() as session:
+        session.add(Unit(name=name, short_name=name, kind="other"))
+        await session.commit()
+
+
+async def _count(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        return int((await connection.exec_driver_sql(COUNT_UNITS)).scalar_one())
+
+
+async def test_another_process_s_lock_is_waited_out_while_the_bot_keeps_answering(
+    sqlite_url: str,
+) -> None:
+    engine = create_engine(sqlite_url)
+    with _another_process_writing(sqlite_url, 0.8):
+        started = time.monotonic()
+        async with _ticker() as longest_pause:
+            await asyncio.wait_for(_write_unit(engine, "Sở M"), 10)
+        waited = time.monotonic() - started
+    assert waited >= 0.5  # it did wait for the other process …
+    assert longest_pause[0] < 0.1  # … and the loop went on meanwhile
+    assert await _count(engine) == 1
+    await engine.dispose()
+
+
+async def test_a_lock_held_past_the_timeout_is_refused_as_busy(sqlite_url: str) -> None:
+    engine = create_engine(f"{sqlite_url}?timeout=0.3")
+    with _another_process_writing(sqlite_url, 1.5), pytest.raises(OperationalError) as refused:
+        await _write_unit(engine, "Sở N")
+    assert is_busy(refused.value)  # SQLite's error code, whatever the message says
+    assert await _count(engine) == 0
+    await engine.dispose()
+
+
+async def test_a_step_cancelled_while_another_process_writes_leaves_the_bot_running(
+    sqlite_url: str,
+) -> None:
+    engine = create_engine(sqlite_url)
+    with _another_process_writing(sqlite_url, 1.0):
+        async with _ticker() as longest_pause:
+            step = asyncio.create_task(_write_unit(engine, "Sở P"))
+            await asyncio.sleep(0.2)  # the step is waiting for the other process's lock
+            step.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await step
+            # The next writer queues behind it and gets through once the other process is done.
+            await asyncio.wait_for(_write_unit(engine, "Sở Q"), 10)
+    assert longest_pause[0] < 0.1
+    async with engine.connect() as connection:
+        names = (await connection.exec_driver_sql("SELECT name FROM units")).scalars().all()
+    assert names == ["Sở Q"]  # the cancelled step wrote nothing
+    await engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("statement", "writes"),
+    [
+        ("SELECT 1", False),
+        ("  /* look-up */ select * from units", False),
+        ("PRAGMA journal_mode", False),
+        ("PRAGMA user_version=3", True),
+        ("WITH n AS (SELECT 1) SELECT * FROM n", False),
+        ("WITH n AS (SELECT 1) DELETE FROM units", True),
+        ("insert into units default values", True),
+        ("-- comment\nUPDATE units SET covers = ''", True),
+        ("BEGIN IMMEDIATE", True),
+        ("CREATE TABLE t (x)", True),
+        ("SAVEPOINT sa_1", False),
+    ],
+)
+def test_statements_that_may_write_are_told_from_reads(statement: str, writes: bool) -> None:
+    assert storage.db.writes(statement) is writes

@@ -32,8 +32,14 @@ async def _reachable(settings: Settings) -> None:
 
 async def upgrade(args: argparse.Namespace, settings: Settings) -> int:
     await _reachable(settings)
-    await migrate.upgrade(settings.database_url)
-    print(f"Cơ sở dữ liệu đã ở phiên bản mới nhất: {describe_url(settings.database_url)}")
+    done = await migrate.upgrade(settings.database_url)
+    where = describe_url(settings.database_url)
+    if done.created:
+        print(f"Đã tạo lược đồ cơ sở dữ liệu (phiên bản {done.after}): {where}")
+    elif done.changed:
+        print(f"Đã nâng cấp cơ sở dữ liệu từ phiên bản {done.before} lên {done.after}: {where}")
+    else:
+        print(f"Cơ sở dữ liệu đã ở phiên bản mới nhất ({done.after}), không cần nâng cấp: {where}")
     return 0
 
 

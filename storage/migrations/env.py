@@ -25,14 +25,29 @@ def _url() -> str:
 
 
 def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # A batch migration rebuilds a table (copy, drop, rename); with foreign keys on, dropping
+        # a table that other rows refer to fails or cascades. SQLite takes this pragma only
+        # outside a transaction, so it is set before the migrations' transaction begins.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
     )
     with context.begin_transaction():
         context.run_migrations()
+        if sqlite:
+            _check_foreign_keys(connection)
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    """Refuse (rolling back) a migration that left a row pointing at nothing."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
 
 
 async def _run_async() -> None:
@@ -42,6 +57,7 @@ async def _run_async() -> None:
             await connection.run_sync(_run)
             await connection.commit()
     finally:
+        # Disposed, never pooled for anyone else: on SQLite its connection ran without foreign keys.
         await engine.dispose()
 
 
