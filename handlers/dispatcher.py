@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -24,6 +24,7 @@ from handlers.context import Ctx, HandlerConfig
 from handlers.events import Incoming, Option, Reply
 from handlers.i18n import t
 from handlers.router import route
+from storage.db import is_busy
 from storage.repositories import people, updates
 
 __all__ = ["Dispatcher", "Handled", "HandlerConfig", "utc_now"]
@@ -66,8 +67,8 @@ class Dispatcher:
                     attempt + 1,
                     type(exc).__name__,
                 )
-            except OperationalError as exc:
-                if "locked" not in str(exc).lower():
+            except DBAPIError as exc:
+                if not is_busy(exc):  # by its type or the database's code, not its wording
                     raise
                 log.info(
                     "database busy for %s/%s (attempt %d)",

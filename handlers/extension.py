@@ -1,4 +1,8 @@
-"""/giahan: task → proposed date (after today) → reason → send, stored as a pending request."""
+"""/giahan: task → proposed date (after today) → reason → send, stored as a pending request.
+
+Only the task's lead unit may ask for more time, and one request at a time: while one waits
+for a decision, another is refused, saying when the first was made.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,11 @@ from datetime import date
 from handlers import task_picker
 from handlers.context import Ctx
 from handlers.events import Option, Reply
-from handlers.i18n import day
+from handlers.i18n import day, moment
 from handlers.steps import Answer, Finish, Refusal, Step, register
 from handlers.wording import deadline_words, short
-from storage.models import ExtensionRequest
+from storage.models import ExtensionRequest, Task
+from storage.repositories.tasks import Assignment, pending_extensions
 
 DIALOG = "extension"
 _DATE = re.compile(r"^\s*(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})\s*$")
@@ -19,7 +24,38 @@ _DATE = re.compile(r"^\s*(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})\s*$")
 
 async def begin(ctx: Ctx) -> list[Reply]:
     """Starts a request for more time; `/giahan VII.3` goes straight to the date."""
-    return await task_picker.begin(ctx, DIALOG, "date")
+    return await task_picker.begin(ctx, DIALOG, chosen)
+
+
+async def chosen(ctx: Ctx, picked: Assignment) -> str | Refusal:
+    """The date comes next, unless the unit only cooperates or a request already waits."""
+    refusal = await _refusal(ctx, picked)
+    return refusal if refusal is not None else "date"
+
+
+async def _refusal(ctx: Ctx, picked: Assignment) -> Refusal | None:
+    if not picked.leads:
+        return Refusal(ctx.t("extension_not_lead", code=picked.task.code))
+    waiting = (await pending_extensions(ctx.session, [picked.task.id])).get(picked.task.id)
+    if waiting is None:
+        return None
+    return Refusal(
+        ctx.t(
+            "extension_already_pending",
+            code=picked.task.code,
+            at=moment(waiting.requested_at, ctx.config.tz),
+            date=day(waiting.proposed_date),
+        )
+    )
+
+
+async def _checked_task(ctx: Ctx) -> Task | Finish:
+    """The dialog's task, or the end of the dialog with the reason it cannot go on."""
+    picked = await task_picker.current_assignment(ctx)
+    if picked is None:
+        return Finish([Reply(ctx.t("task_not_yours"))])
+    refusal = await _refusal(ctx, picked)
+    return Finish([Reply(refusal.text)]) if refusal else picked.task
 
 
 async def ask_date(ctx: Ctx) -> Reply | Finish:
@@ -93,9 +129,10 @@ async def take_confirm(ctx: Ctx, answer: Answer) -> str | Refusal | Finish:
         return Finish([Reply(ctx.t("extension_cancelled"), replace_prompt=True)])
     if answer.option_id != "c:send":
         return Refusal(ctx.t("choose_option"))
-    task = await task_picker.current(ctx)
-    if task is None or ctx.person is None or ctx.person.unit_id is None:
-        return Finish([Reply(ctx.t("task_not_yours"))])
+    task = await _checked_task(ctx)  # again: another officer may have asked meanwhile
+    if isinstance(task, Finish):
+        return task
+    assert ctx.person is not None and ctx.person.unit_id is not None
     request = ExtensionRequest(
         task_id=task.id,
         unit_id=ctx.person.unit_id,
@@ -121,7 +158,7 @@ async def take_confirm(ctx: Ctx, answer: Answer) -> str | Refusal | Finish:
 register(
     DIALOG,
     {
-        "task": task_picker.task_step("extension_choose_task", "date"),
+        "task": task_picker.task_step("extension_choose_task", chosen, led_only=True),
         "date": Step(ask_date, take_date, numbered=False),
         "reason": Step(ask_reason, take_reason),
         "confirm": Step(ask_confirm, take_confirm),

@@ -1,5 +1,8 @@
 """/baocao: task → status → percent → results → difficulties → proposals → files → send.
 
+The lead unit's report sets the task's status and percent. A cooperating unit files a
+contribution instead: task → results → difficulties → proposals → files → send, with no status
+and no percent, and the task's figures stay as its lead unit reported them.
 Each step is an `ask` and a `take`; the table at the bottom is the whole dialog.
 """
 
@@ -10,15 +13,16 @@ import re
 from pathlib import PurePath
 from typing import Any
 
-from handlers import task_picker
+from handlers import status_words, task_picker
 from handlers.context import Ctx
 from handlers.events import IncomingFile, Option, Reply
 from handlers.i18n import number
 from handlers.steps import Answer, Finish, Refusal, Step, register
-from handlers.wording import deadline_words, short, status_label
-from storage.models import EvidenceFile, Task, TaskStatus
+from handlers.wording import deadline_words, reported_label, short
+from storage.models import EvidenceFile, ReportKind, Task, TaskStatus
 from storage.repositories import evidence
 from storage.repositories import reports as report_store
+from storage.repositories.tasks import Assignment
 from storage.status import completion_status, is_overdue
 
 DIALOG = "report"
@@ -35,12 +39,25 @@ ALLOWED_FILES = {
 }
 MAX_TEXT = 4000
 EDITABLE = ("task", "status", "percent", "results", "difficulties", "proposals", "files")
+# What a contribution has: no status, no percent (the lead unit's report sets those).
+CONTRIBUTION_EDITABLE = ("task", "results", "difficulties", "proposals", "files")
 _PERCENT = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*%?\s*$")
 
 
 async def begin(ctx: Ctx) -> list[Reply]:
     """Starts a report; `/baocao VII.3` goes straight to that task's status."""
-    return await task_picker.begin(ctx, DIALOG, "status")
+    return await task_picker.begin(ctx, DIALOG, chosen)
+
+
+async def chosen(ctx: Ctx, picked: Assignment) -> str:
+    """A lead unit reports the status next; a cooperating unit goes on to its results."""
+    kind = ReportKind.REPORT if picked.leads else ReportKind.CONTRIBUTION
+    ctx.put(kind=kind.value)
+    return "status" if picked.leads else "results"
+
+
+def _contribution(ctx: Ctx) -> bool:
+    return ctx.data.get("kind") == ReportKind.CONTRIBUTION
 
 
 _task = task_picker.current_or_finish
@@ -51,7 +68,7 @@ def _status_words(ctx: Ctx, task: Task, choice: str) -> str:
         done = completion_status(task.due_date, task.ongoing, ctx.today)
         return ctx.t(f"status_{done.value}")
     if choice == "in_progress":
-        return status_label(ctx, task, TaskStatus.IN_PROGRESS)
+        return reported_label(ctx, task, TaskStatus.IN_PROGRESS)
     return ctx.t(f"status_{choice}")
 
 
@@ -75,7 +92,9 @@ async def take_status(ctx: Ctx, answer: Answer) -> str | Refusal | Finish:
         return task
     choice = (answer.option_id or "").removeprefix("st:")
     if choice not in CHOSEN_STATUSES:
-        return Refusal(ctx.t("choose_option"))
+        choice = status_words.choice_for(answer.text, CHOSEN_STATUSES) or ""
+    if choice not in CHOSEN_STATUSES:
+        return Refusal(ctx.t("status_not_understood", text=short(answer.text, 30)))
     if choice == "done":
         ctx.put(status=completion_status(task.due_date, task.ongoing, ctx.today).value, percent=100)
         return "results"
@@ -159,18 +178,28 @@ async def ask_files(ctx: Ctx) -> Reply:
 
 
 async def take_files(ctx: Ctx, answer: Answer) -> str | Refusal:
-    if answer.option_id == "files_done":
+    # "Xong" typed while the button still says "Bỏ qua" (no file yet) means the same.
+    typed = status_words.folded(answer.text)
+    if answer.option_id == "files_done" or (
+        typed
+        and typed in {status_words.folded(ctx.t("files_done")), status_words.folded(ctx.t("skip"))}
+    ):
         return "confirm"
     if not answer.files:
         return Refusal(ctx.t("send_file_or_done"))
     kept = list(ctx.data.get("files") or [])
+    notes: list[str] = []
     for incoming in answer.files:
         stored = await _store_file(ctx, incoming)
         if isinstance(stored, Refusal):
             return stored
-        kept.append(stored)
+        same = next((item for item in kept if item["sha256"] == stored["sha256"]), None)
+        if same is None:
+            kept.append(stored)
+        else:  # the same content twice is one piece of evidence: kept once, and said so
+            notes.append(ctx.t("file_duplicate", name=stored["file_name"], first=same["file_name"]))
     ctx.put(files=kept)
-    return "files"
+    return Refusal("\n".join(notes)) if notes else "files"
 
 
 async def _store_file(ctx: Ctx, incoming: IncomingFile) -> dict[str, Any] | Refusal:
@@ -206,17 +235,19 @@ async def ask_confirm(ctx: Ctx) -> Reply | Finish:
         return task
     data = ctx.data
     none = ctx.t("none")
-    summary = ctx.t(
-        "report_summary",
-        code=task.code,
-        title=short(task.title, 160),
-        status=ctx.t(f"status_{data['status']}"),
-        percent=data["percent"],
-        results=data.get("results") or none,
-        difficulties=data.get("difficulties") or none,
-        proposals=data.get("proposals") or none,
-        files=", ".join(f["file_name"] for f in data.get("files") or []) or none,
-    )
+    texts = {
+        "code": task.code,
+        "title": short(task.title, 160),
+        "results": data.get("results") or none,
+        "difficulties": data.get("difficulties") or none,
+        "proposals": data.get("proposals") or none,
+        "files": ", ".join(f["file_name"] for f in data.get("files") or []) or none,
+    }
+    if _contribution(ctx):
+        summary = ctx.t("contribution_summary", **texts)
+    else:
+        status = ctx.t(f"status_{data['status']}")
+        summary = ctx.t("report_summary", status=status, percent=data["percent"], **texts)
     options = (
         Option("c:send", ctx.t("send")),
         Option("c:edit", ctx.t("edit")),
@@ -232,15 +263,31 @@ async def take_confirm(ctx: Ctx, answer: Answer) -> str | Refusal | Finish:
         return Finish([Reply(ctx.t("report_cancelled"), replace_prompt=True)])
     if answer.option_id != "c:send":
         return Refusal(ctx.t("choose_option"))
-    task = await _task(ctx)
-    if isinstance(task, Finish):
-        return task
-    return Finish([await _send(ctx, task)])
+    picked = await task_picker.current_assignment(ctx)
+    if picked is None:
+        return Finish([Reply(ctx.t("task_not_yours"))])
+    if not picked.leads and not _contribution(ctx):
+        # The plan changed under the dialog: the unit no longer leads this task.
+        return Finish([Reply(ctx.t("report_not_lead", code=picked.task.code))])
+    return Finish([await _send(ctx, picked.task)])
+
+
+def _submission(ctx: Ctx) -> report_store.Submission:
+    data = ctx.data
+    texts = {
+        "results": data.get("results", ""),
+        "difficulties": data.get("difficulties", ""),
+        "proposals": data.get("proposals", ""),
+    }
+    if _contribution(ctx):
+        return report_store.Submission(ReportKind.CONTRIBUTION, **texts)
+    return report_store.Submission(
+        ReportKind.REPORT, status=data["status"], percent=int(data["percent"]), **texts
+    )
 
 
 async def _send(ctx: Ctx, task: Task) -> Reply:
     assert ctx.person is not None
-    data = ctx.data
     files = [
         EvidenceFile(
             sha256=f["sha256"],
@@ -250,41 +297,40 @@ async def _send(ctx: Ctx, task: Task) -> Reply:
             storage_path=f["storage_path"],
             created_at=ctx.now,
         )
-        for f in data.get("files") or []
+        for f in ctx.data.get("files") or []
     ]
+    submission = _submission(ctx)
     report = await report_store.add(
         ctx.session,
         task=task,
         person=ctx.person,
-        status=data["status"],
-        percent=int(data["percent"]),
-        results=data.get("results", ""),
-        difficulties=data.get("difficulties", ""),
-        proposals=data.get("proposals", ""),
+        submission=submission,
         files=files,
         channel=ctx.event.channel,
         now=ctx.now,
     )
-    return Reply(
-        ctx.t(
-            "report_sent",
-            id=report.id,
-            code=task.code,
-            status=ctx.t(f"status_{report.status}"),
-            percent=report.percent,
-        ),
-        replace_prompt=True,
-    )
+    if submission.kind == ReportKind.CONTRIBUTION:
+        text = ctx.t("contribution_sent", id=report.id, code=task.code)
+    else:
+        status = ctx.t(f"status_{report.status}")
+        text = ctx.t(
+            "report_sent", id=report.id, code=task.code, status=status, percent=report.percent
+        )
+    return Reply(text, replace_prompt=True)
+
+
+def _editable(ctx: Ctx) -> tuple[str, ...]:
+    return CONTRIBUTION_EDITABLE if _contribution(ctx) else EDITABLE
 
 
 async def ask_edit(ctx: Ctx) -> Reply:
-    options = tuple(Option(f"e:{step}", ctx.t(f"edit_{step}")) for step in EDITABLE)
+    options = tuple(Option(f"e:{step}", ctx.t(f"edit_{step}")) for step in _editable(ctx))
     return Reply(ctx.t("report_ask_edit"), options, columns=2)
 
 
 async def take_edit(ctx: Ctx, answer: Answer) -> str | Refusal:
     step = (answer.option_id or "").removeprefix("e:")
-    if step not in EDITABLE:
+    if step not in _editable(ctx):
         return Refusal(ctx.t("choose_option"))
     ctx.put(editing=True)
     if (
@@ -299,7 +345,7 @@ async def take_edit(ctx: Ctx, answer: Answer) -> str | Refusal:
 register(
     DIALOG,
     {
-        "task": task_picker.task_step("report_choose_task", "status"),
+        "task": task_picker.task_step("report_choose_task", chosen),
         "status": Step(ask_status, take_status),
         "percent": Step(ask_percent, take_percent, numbered=False),
         "results": Step(ask_results, take_results),

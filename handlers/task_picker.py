@@ -1,8 +1,13 @@
-"""Choosing one of the unit's tasks: pages of 8, overdue first, or its code typed."""
+"""Choosing one of the unit's tasks: pages of 8, overdue first, or its code typed.
+
+A dialog says what follows the choice (`Chosen`): the next step's name, or a refusal when its
+unit's part in the task does not allow it (only the lead unit may ask for more time).
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from handlers.context import Ctx
 from handlers.events import Option, Reply
@@ -10,39 +15,54 @@ from handlers.steps import Answer, Finish, Refusal, Step, enter
 from handlers.wording import short
 from storage.models import Task
 from storage.repositories import tasks as task_store
+from storage.repositories.tasks import Assignment
 
 log = logging.getLogger(__name__)
 PAGE = 8
+Chosen = Callable[[Ctx, Assignment], Awaitable[str | Refusal]]
 
 
-async def ask(ctx: Ctx, prompt_key: str) -> Reply | Finish:
+async def ask(ctx: Ctx, prompt_key: str, led_only: bool = False) -> Reply | Finish:
     assert ctx.person is not None and ctx.person.unit is not None
-    found = await task_store.for_unit(ctx.session, ctx.person.unit, ctx.today)
-    if not found:
-        return Finish([Reply(ctx.t("no_tasks", unit=ctx.person.unit.name))])
-    pages = (len(found) + PAGE - 1) // PAGE
+    unit = ctx.person.unit
+    found = await task_store.for_unit(ctx.session, unit, ctx.today)
+    listed = found.led if led_only else found.all()
+    if not listed:
+        empty = "no_led_tasks" if led_only and found.cooperating else "no_tasks"
+        return Finish([Reply(ctx.t(empty, unit=unit.name))])
+    cooperating = {task.id for task in found.cooperating}
+    pages = (len(listed) + PAGE - 1) // PAGE
     page = min(int(ctx.data.get("page", 0)), pages - 1)
-    shown = found[page * PAGE : (page + 1) * PAGE]
-    options = [Option(f"t:{task.id}", f"{task.code} · {short(task.title, 48)}") for task in shown]
+    options = [
+        _option(ctx, task, task.id in cooperating)
+        for task in listed[page * PAGE : (page + 1) * PAGE]
+    ]
     if page > 0:
         options.append(Option(f"pg:{page - 1}", ctx.t("page_previous")))
     if page < pages - 1:
         options.append(Option(f"pg:{page + 1}", ctx.t("page_next")))
-    text = ctx.t(prompt_key, unit=ctx.person.unit.name)
+    text = ctx.t(prompt_key, unit=unit.name)
     if pages > 1:
         text += "\n" + ctx.t("page_of", page=page + 1, pages=pages)
     return Reply(text, tuple(options))
 
 
-async def take(ctx: Ctx, answer: Answer) -> Task | Refusal | int:
+def _option(ctx: Ctx, task: Task, cooperating: bool) -> Option:
+    label = f"{task.code} · {short(task.title, 48)}"
+    if cooperating:
+        label = ctx.t("task_option_cooperating", label=label)
+    return Option(f"t:{task.id}", label)
+
+
+async def take(ctx: Ctx, answer: Answer) -> Assignment | Refusal | int:
     """The chosen task, a page number to show, or why the answer is refused."""
     assert ctx.person is not None and ctx.person.unit is not None
     option = answer.option_id or ""
     if option.startswith("pg:") and option[3:].isdigit():
         return int(option[3:])
     if option.startswith("t:") and option[2:].isdigit():
-        task = await task_store.get_for_unit(ctx.session, ctx.person.unit, int(option[2:]))
-        if task is None:
+        found = await task_store.assignment(ctx.session, ctx.person.unit, int(option[2:]))
+        if found is None:
             log.warning(
                 "refused task option %r from %s/%s (unit %s)",
                 option,
@@ -51,25 +71,33 @@ async def take(ctx: Ctx, answer: Answer) -> Task | Refusal | int:
                 ctx.person.unit_id,
             )
             return Refusal(ctx.t("task_not_yours"))
-        return task
+        return found
     if answer.text:
-        task = await task_store.find_code_for_unit(ctx.session, ctx.person.unit, answer.text)
-        if task is not None:
-            return task
+        found = await task_store.find_code_for_unit(ctx.session, ctx.person.unit, answer.text)
+        if found is not None:
+            return found
         return Refusal(ctx.t("task_code_unknown", code=short(answer.text, 20)))
     return Refusal(ctx.t("choose_task"))
 
 
-async def current(ctx: Ctx) -> Task | None:
-    """The dialog's task, re-checked: the person's unit must still answer for it."""
+async def current_assignment(ctx: Ctx) -> Assignment | None:
+    """The dialog's task and the unit's part in it, re-checked: the unit must still answer
+    for it."""
     assert ctx.person is not None and ctx.person.unit is not None
     task_id = ctx.data.get("task_id")
     if not isinstance(task_id, int):
         return None
     key = f"task:{task_id}"
     if key not in ctx.memo:  # one check per update, however many steps ask
-        ctx.memo[key] = await task_store.get_for_unit(ctx.session, ctx.person.unit, task_id)
-    return ctx.memo[key]
+        ctx.memo[key] = await task_store.assignment(ctx.session, ctx.person.unit, task_id)
+    found: Assignment | None = ctx.memo[key]
+    return found
+
+
+async def current(ctx: Ctx) -> Task | None:
+    """The dialog's task, re-checked: the person's unit must still answer for it."""
+    found = await current_assignment(ctx)
+    return found.task if found else None
 
 
 async def current_or_finish(ctx: Ctx) -> Task | Finish:
@@ -78,24 +106,33 @@ async def current_or_finish(ctx: Ctx) -> Task | Finish:
     return task if task is not None else Finish([Reply(ctx.t("task_not_yours"))])
 
 
-async def begin(ctx: Ctx, dialog: str, next_step: str) -> list[Reply]:
-    """Start `dialog` at its task step, or at `next_step` when the command named the task."""
+async def _choose(ctx: Ctx, picked: Assignment, chosen: Chosen) -> str | Refusal:
+    following = await chosen(ctx, picked)
+    if not isinstance(following, Refusal):
+        ctx.put(task_id=picked.task.id)
+        ctx.memo[f"task:{picked.task.id}"] = picked
+    return following
+
+
+async def begin(ctx: Ctx, dialog: str, chosen: Chosen) -> list[Reply]:
+    """Start `dialog` at its task step, or past it when the command named the task."""
     ctx.clear()
     if ctx.event.args:
         picked = await take(ctx, Answer(None, ctx.event.args[0]))
-        if isinstance(picked, Task):
-            ctx.put(task_id=picked.id)
-            return await enter(ctx, dialog, next_step)
-        if isinstance(picked, Refusal):
-            return [Reply(picked.text), *await enter(ctx, dialog, "task")]
+        following = await _choose(ctx, picked, chosen) if isinstance(picked, Assignment) else picked
+        if isinstance(following, str):
+            return await enter(ctx, dialog, following)
+        if isinstance(following, Refusal):
+            return [Reply(following.text), *await enter(ctx, dialog, "task")]
     return await enter(ctx, dialog, "task")
 
 
-def task_step(prompt_key: str, next_step: str) -> Step:
-    """The "which task?" step of a dialog: pages of tasks or a typed code, then `next_step`."""
+def task_step(prompt_key: str, chosen: Chosen, led_only: bool = False) -> Step:
+    """The "which task?" step of a dialog: pages of tasks or a typed code, then what `chosen`
+    says. With `led_only`, only the tasks the unit leads are offered."""
 
     async def ask_task(ctx: Ctx) -> Reply | Finish:
-        return await ask(ctx, prompt_key)
+        return await ask(ctx, prompt_key, led_only)
 
     async def take_task(ctx: Ctx, answer: Answer) -> str | Refusal:
         picked = await take(ctx, answer)
@@ -104,7 +141,6 @@ def task_step(prompt_key: str, next_step: str) -> Step:
         if isinstance(picked, int):
             ctx.put(page=picked)
             return "task"
-        ctx.put(task_id=picked.id)
-        return next_step
+        return await _choose(ctx, picked, chosen)
 
     return Step(ask_task, take_task)

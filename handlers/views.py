@@ -5,10 +5,12 @@ from __future__ import annotations
 from handlers.context import Ctx
 from handlers.events import Reply
 from handlers.i18n import day, moment
-from handlers.wording import deadline_words, short, status_label
-from storage.models import Role
+from handlers.wording import deadline_words, label, reported_label, short
+from storage.models import Report, ReportKind, Role, Task, TaskStatus
 from storage.repositories import reports as report_store
 from storage.repositories import tasks as task_store
+from storage.repositories.tasks import PendingExtension
+from storage.status import task_status
 
 UNIT_COMMANDS = ("baocao", "nhiemvu", "lichsu", "giahan")
 COMMON_COMMANDS = ("ngonngu", "huy", "trogiup")
@@ -32,47 +34,77 @@ async def help_text(ctx: Ctx) -> list[Reply]:
 
 
 async def tasks(ctx: Ctx) -> list[Reply]:
-    """The unit's tasks: status, percent, deadline and days left or overdue."""
+    """The unit's tasks, those it leads and those it cooperates on apart: status (a task never
+    reported on says so), percent, deadline and days left or overdue, pending extensions."""
     assert ctx.person is not None and ctx.person.unit is not None
     unit = ctx.person.unit
     found = await task_store.for_unit(ctx.session, unit, ctx.today)
-    if not found:
+    if not found.all():
         return [Reply(ctx.t("no_tasks", unit=unit.name))]
-    pending = await task_store.pending_extensions(ctx.session, [task.id for task in found])
-    lines = [ctx.t("tasks_title", unit=unit.name, count=len(found))]
-    for task in found:
-        lines.append(f"\n{task.code} · {short(task.title)}")
-        detail = ctx.t(
-            "task_line",
-            status=status_label(ctx, task),
-            percent=task.percent,
-            deadline=deadline_words(ctx, task),
-        )
-        lines.append(f"   {detail}")
-        if task.id in pending:
-            lines.append("   " + ctx.t("extension_pending", date=day(pending[task.id])))
+    pending = await task_store.pending_extensions(ctx.session, [task.id for task in found.all()])
+    lines = [ctx.t("tasks_title", unit=unit.name, count=len(found.all()))]
+    for title, listed, cooperating in (
+        ("tasks_led", found.led, False),
+        ("tasks_cooperating", found.cooperating, True),
+    ):
+        if listed:
+            lines.append("\n" + ctx.t(title, count=len(listed)))
+            lines += [
+                line for task in listed for line in _task_lines(ctx, task, pending, cooperating)
+            ]
     return [Reply("\n".join(lines))]
+
+
+def _task_lines(
+    ctx: Ctx, task: Task, pending: dict[int, PendingExtension], cooperating: bool
+) -> list[str]:
+    waiting = pending.get(task.id)
+    status = task_status(task, ctx.today, extension_pending=waiting is not None)
+    values = {
+        "status": label(ctx, task, status),
+        "percent": task.percent,
+        "deadline": deadline_words(ctx, task),
+    }
+    key = "task_line_unreported" if status == TaskStatus.NOT_REPORTED else "task_line"
+    lines = [f"\n{task.code} · {short(task.title)}", "   " + ctx.t(key, **values)]
+    if cooperating:
+        lines.append("   " + ctx.t("task_lead_unit", unit=task.lead_unit.name))
+    if waiting is not None:
+        lines.append("   " + ctx.t("extension_pending", date=day(waiting.proposed_date)))
+    return lines
 
 
 async def history(ctx: Ctx) -> list[Reply]:
-    """The unit's latest reports, with who filed them and when."""
-    assert ctx.person is not None and ctx.person.unit_id is not None
-    found = await report_store.recent_for_unit(ctx.session, ctx.person.unit_id)
+    """The unit's latest reports and contributions, and contributions to the tasks it leads,
+    with who filed them and when."""
+    assert ctx.person is not None and ctx.person.unit is not None
+    led = (await task_store.for_unit(ctx.session, ctx.person.unit, ctx.today)).led
+    found = await report_store.history_for_unit(
+        ctx.session, ctx.person.unit.id, [task.id for task in led]
+    )
     if not found:
         return [Reply(ctx.t("no_reports"))]
-    lines = [ctx.t("history_title")]
-    for report in found:
-        version = ctx.t("report_version", version=report.version) if report.version > 1 else ""
-        lines.append(
-            ctx.t(
-                "history_line",
-                id=report.id,
-                code=report.task.code,
-                percent=report.percent,
-                status=status_label(ctx, report.task, report.status),
-                who=report.person.full_name,
-                when=moment(report.created_at, ctx.config.tz),
-                version=version,
-            ).rstrip()
-        )
-    return [Reply("\n".join(lines))]
+    return [Reply("\n".join([ctx.t("history_title"), *(_history_line(ctx, r) for r in found)]))]
+
+
+def _history_line(ctx: Ctx, report: Report) -> str:
+    values = {
+        "id": report.id,
+        "code": report.task.code,
+        "who": report.person.full_name,
+        "when": moment(report.created_at, ctx.config.tz),
+        "update": ctx.t("report_update_of", id=report.corrects_id) if report.corrects_id else "",
+    }
+    if report.kind == ReportKind.CONTRIBUTION:
+        return ctx.t(
+            "history_contribution_line",
+            unit=report.unit.short_name or report.unit.name,
+            results=short(report.results, 80),
+            **values,
+        ).rstrip()
+    return ctx.t(
+        "history_line",
+        percent=report.percent,
+        status=reported_label(ctx, report.task, report.status),
+        **values,
+    ).rstrip()

@@ -8,11 +8,17 @@ from storage.models import Task, TaskStatus
 from storage.status import effective_status
 
 
-def status_label(ctx: Ctx, task: Task, status: str | None = None) -> str:
-    current = effective_status(status or task.status, task.due_date, task.ongoing, ctx.today)
-    if current == TaskStatus.IN_PROGRESS and (task.ongoing or task.due_date is None):
+def reported_label(ctx: Ctx, task: Task, status: str) -> str:
+    """The status a report gave (or would give) the task, read against today's date."""
+    current = effective_status(status, task.due_date, task.ongoing, ctx.today, reported=True)
+    return label(ctx, task, current)
+
+
+def label(ctx: Ctx, task: Task, status: TaskStatus) -> str:
+    """An effective status (storage.status decides it) in the person's language."""
+    if status == TaskStatus.IN_PROGRESS and (task.ongoing or task.due_date is None):
         return ctx.t("status_in_progress_no_deadline")
-    return ctx.t(f"status_{current.value}")
+    return ctx.t(f"status_{status.value}")
 
 
 def deadline_words(ctx: Ctx, task: Task) -> str:

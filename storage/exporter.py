@@ -1,7 +1,9 @@
 """Exporting the plan with its progress: JSON and CSV records, and .xlsx in the appendix layout.
 
-Text that a spreadsheet would run as a formula (starting with =, +, -, @, tab or CR) is written
-inert: as an explicit string cell in .xlsx, behind a leading apostrophe in CSV.
+The .xlsx file also holds a sheet of every report and contribution (the committee reads the
+difficulties and proposals there); JSON and CSV give that list on request. Text that a
+spreadsheet would run as a formula (starting with =, +, -, @, tab or CR) is written inert: as an
+explicit string cell in .xlsx, behind a leading apostrophe in CSV.
 """
 
 from __future__ import annotations
@@ -21,12 +23,15 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from openpyxl.cell.cell import TYPE_STRING
 from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.appendix import TO_ROMAN
-from storage.models import Task, TaskGroup
-from storage.status import effective_status
+from storage.models import Report, ReportKind, Task, TaskGroup, TaskStatus
+from storage.repositories import reports as report_store
+from storage.repositories.tasks import pending_extensions
+from storage.status import is_late, task_status
 
 FIELDS = (
     "code",
@@ -42,6 +47,21 @@ FIELDS = (
     "percent",
     "last_report_at",
 )
+REPORT_FIELDS = (
+    "id",
+    "task_code",
+    "unit",
+    "person",
+    "created_at",
+    "kind",
+    "status",
+    "percent",
+    "results",
+    "difficulties",
+    "proposals",
+    "evidence_files",
+    "version",
+)
 FORMATS = ("xlsx", "json", "csv")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # The city office's wording of each status; the bot's message catalogs hold the same words.
@@ -53,9 +73,11 @@ STATUS_LABELS = {
     "done_late": "Hoàn thành nhưng quá hạn",
     "done": "Hoàn thành (nhiệm vụ không có hạn)",
     "blocked": "Gặp vướng mắc",
-    "extension_requested": "Đề nghị điều chỉnh, gia hạn",
+    "extension_requested": "Đề nghị gia hạn",
     "paused": "Tạm dừng",
+    "not_reported": "Chưa báo cáo",
 }
+KIND_LABELS = {"report": "Báo cáo", "contribution": "Phối hợp"}
 
 
 @dataclass(frozen=True)
@@ -67,6 +89,7 @@ class ExportRow:
     expected_output: str
     notes: str
     last_report_local: datetime | None
+    days_overdue: int
 
 
 async def export_rows(
@@ -82,7 +105,8 @@ async def export_rows(
                 .order_by(TaskGroup.number, Task.position)
             )
         ).all()
-        return [_row(task, tz, today) for task in tasks]
+        pending = await pending_extensions(session)
+        return [_row(task, tz, today, task.id in pending) for task in tasks]
 
 
 async def export_tasks(
@@ -92,7 +116,7 @@ async def export_tasks(
     return [row.record for row in await export_rows(sessions, tz, today)]
 
 
-def _row(task: Task, tz: ZoneInfo, today: date) -> ExportRow:
+def _row(task: Task, tz: ZoneInfo, today: date, extension_pending: bool) -> ExportRow:
     leads = [tu.unit.name for tu in task.units if tu.role == "lead"] or [task.lead_unit.name]
     local = task.last_report_at.astimezone(tz) if task.last_report_at else None
     record = {
@@ -105,16 +129,63 @@ def _row(task: Task, tz: ZoneInfo, today: date) -> ExportRow:
         "deadline_text": task.deadline_text,
         "due_date": task.due_date.isoformat() if task.due_date else None,
         "ongoing": task.ongoing,
-        "status": effective_status(task.status, task.due_date, task.ongoing, today).value,
+        "status": task_status(task, today, extension_pending=extension_pending).value,
         "percent": int(task.percent),
         "last_report_at": local.isoformat(timespec="seconds") if local else None,
     }
-    return ExportRow(record, task.number, task.expected_output, task.notes, local)
+    late = (today - task.due_date).days if task.due_date and is_late(task, today) else 0
+    return ExportRow(record, task.number, task.expected_output, task.notes, local, late)
 
 
-def write_export(rows: list[ExportRow], path: Path, fmt: str) -> None:
-    """Write `rows` to `path` in `fmt`, atomically: a reader never sees half a file."""
-    content = {"json": _json_bytes, "csv": _csv_bytes, "xlsx": _xlsx_bytes}[fmt](rows)
+async def export_reports(
+    sessions: async_sessionmaker[AsyncSession], tz: ZoneInfo
+) -> list[dict[str, Any]]:
+    """Every report and contribution, oldest first, with exactly the keys of REPORT_FIELDS."""
+    async with sessions() as session:
+        return [_report_record(report, tz) for report in await report_store.every_report(session)]
+
+
+def _report_record(report: Report, tz: ZoneInfo) -> dict[str, Any]:
+    contribution = report.kind == ReportKind.CONTRIBUTION
+    return {
+        "id": report.id,
+        "task_code": report.task.code,
+        "unit": report.unit.name,
+        "person": report.person.full_name,
+        "created_at": report.created_at.astimezone(tz).isoformat(timespec="seconds"),
+        "kind": report.kind,
+        "status": None if contribution else report.status,
+        "percent": None if contribution else int(report.percent),
+        "results": report.results,
+        "difficulties": report.difficulties,
+        "proposals": report.proposals,
+        "evidence_files": [evidence.file_name for evidence in report.files],
+        "version": report.version,
+    }
+
+
+def write_export(
+    rows: list[ExportRow], path: Path, fmt: str, reports: list[dict[str, Any]] | None = None
+) -> None:
+    """Write `rows` to `path` in `fmt` (.xlsx with a sheet of `reports`), atomically."""
+    if fmt == "xlsx":
+        _write_atomically(path, _xlsx_bytes(rows, reports or []))
+    else:
+        records = [row.record for row in rows]
+        _write_atomically(path, _records_bytes(records, FIELDS, fmt))
+
+
+def write_reports(reports: list[dict[str, Any]], path: Path, fmt: str) -> None:
+    """Write the report list to `path` as JSON or CSV, atomically."""
+    _write_atomically(path, _records_bytes(reports, REPORT_FIELDS, fmt))
+
+
+def _records_bytes(records: list[dict[str, Any]], fields: tuple[str, ...], fmt: str) -> bytes:
+    return _json_bytes(records) if fmt == "json" else _csv_bytes(records, fields)
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    """A reader never sees half a file: write aside, then rename over."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -126,8 +197,8 @@ def write_export(rows: list[ExportRow], path: Path, fmt: str) -> None:
         raise
 
 
-def _json_bytes(rows: list[ExportRow]) -> bytes:
-    return json.dumps([row.record for row in rows], ensure_ascii=False, indent=2).encode("utf-8")
+def _json_bytes(records: list[dict[str, Any]]) -> bytes:
+    return json.dumps(records, ensure_ascii=False, indent=2).encode("utf-8")
 
 
 def inert(text: str) -> str:
@@ -135,13 +206,12 @@ def inert(text: str) -> str:
     return f"'{text}" if text.startswith(FORMULA_START) else text
 
 
-def _csv_bytes(rows: list[ExportRow]) -> bytes:
+def _csv_bytes(records: list[dict[str, Any]], fields: tuple[str, ...]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(FIELDS)
-    for row in rows:
-        values = dict(row.record, cooperating_units="; ".join(row.record["cooperating_units"]))
-        writer.writerow([_csv_value(values[name]) for name in FIELDS])
+    writer.writerow(fields)
+    for record in records:
+        writer.writerow([_csv_value(record[name]) for name in fields])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -150,6 +220,8 @@ def _csv_value(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list):
+        return inert("; ".join(str(item) for item in value))
     return inert(str(value)) if isinstance(value, str) else str(value)
 
 
@@ -168,27 +240,83 @@ XLSX_HEADER = (
 XLSX_WIDTHS = (7, 60, 30, 36, 20, 34, 20, 28, 11, 18)
 
 
-def _xlsx_bytes(rows: list[ExportRow]) -> bytes:
+REPORT_HEADER = (
+    "Số",
+    "Mã nhiệm vụ",
+    "Đơn vị",
+    "Người báo cáo",
+    "Thời gian",
+    "Loại",
+    "Trạng thái",
+    "Tiến độ (%)",
+    "Kết quả thực hiện",
+    "Khó khăn, vướng mắc",
+    "Đề xuất, kiến nghị",
+    "Tệp minh chứng",
+)
+REPORT_WIDTHS = (7, 11, 30, 24, 17, 11, 26, 11, 50, 40, 40, 30)
+
+
+def _xlsx_bytes(rows: list[ExportRow], reports: list[dict[str, Any]]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Tiến độ"
     sheet.append(["PHỤ LỤC: TIẾN ĐỘ THỰC HIỆN KẾ HOẠCH"])
-    sheet.append(list(XLSX_HEADER))
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-    sheet.freeze_panes = "A3"
+    _header(sheet, XLSX_HEADER, XLSX_WIDTHS)
     group = None
     for row in rows:
         if row.record["group"] != group:
             group = row.record["group"]
             _append(sheet, [TO_ROMAN.get(group, str(group)), row.record["group_name"]], bold=True)
         _append(sheet, _xlsx_values(row))
-    for index, width in enumerate(XLSX_WIDTHS, start=1):
-        sheet.column_dimensions[chr(64 + index)].width = width
+    _reports_sheet(workbook.create_sheet("Báo cáo"), reports)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _header(sheet: Any, header: tuple[str, ...], widths: tuple[int, ...]) -> None:
+    sheet.append(list(header))
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    sheet.freeze_panes = f"A{sheet.max_row + 1}"  # sheet.cell() would create the row
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+
+
+def _reports_sheet(sheet: Any, reports: list[dict[str, Any]]) -> None:
+    sheet.append(["CÁC BÁO CÁO ĐÃ GỬI (thời gian theo giờ của thành phố)"])
+    _header(sheet, REPORT_HEADER, REPORT_WIDTHS)
+    for report in reports:
+        when = datetime.fromisoformat(report["created_at"]).strftime("%d/%m/%Y %H:%M")
+        status = report["status"]
+        _append(
+            sheet,
+            [
+                report["id"],
+                report["task_code"],
+                report["unit"],
+                report["person"],
+                when,
+                KIND_LABELS.get(report["kind"], report["kind"]),
+                STATUS_LABELS.get(status, status) if status else "",
+                report["percent"],
+                report["results"],
+                report["difficulties"],
+                report["proposals"],
+                "; ".join(report["evidence_files"]),
+            ],
+        )
+
+
+def status_words(status: str, days_overdue: int) -> str:
+    """The status as the office writes it; an unreported task past its due date says by how
+    much ("Chưa báo cáo, quá hạn 12 ngày")."""
+    label = STATUS_LABELS.get(status, status)
+    if status == TaskStatus.NOT_REPORTED and days_overdue > 0:
+        return f"{label}, quá hạn {days_overdue} ngày"
+    return label
 
 
 def _xlsx_values(row: ExportRow) -> list[Any]:
@@ -202,7 +330,7 @@ def _xlsx_values(row: ExportRow) -> list[Any]:
         record["deadline_text"],
         row.expected_output,
         row.notes,
-        STATUS_LABELS.get(record["status"], record["status"]),
+        status_words(record["status"], row.days_overdue),
         record["percent"],
         when,
     ]

@@ -8,6 +8,8 @@ import string
 from pathlib import Path
 
 from handlers.i18n import catalog
+from handlers.report import CHOSEN_STATUSES
+from storage.models import TaskStatus
 
 HANDLERS = Path(__file__).parent.parent / "handlers"
 VIETNAMESE = re.compile(
@@ -52,8 +54,11 @@ def test_dynamic_keys_exist_for_every_value() -> None:
         "blocked",
         "paused",
         "extension_requested",
+        "not_reported",
     ):
         assert f"status_{status}" in vi
+    for chosen in CHOSEN_STATUSES:  # the words officers type for each status they can choose
+        assert all(catalog(lang)[f"status_words_{chosen}"].strip() for lang in ("vi", "en"))
     for role in ("officer", "head", "committee", "admin"):
         assert f"role_{role}" in vi
     for name in ("baocao", "nhiemvu", "lichsu", "giahan", "ngonngu", "huy", "trogiup"):
@@ -99,3 +104,9 @@ def test_the_literal_text_check_would_catch_one(tmp_path: Path) -> None:
     sample = tmp_path / "bad.py"
     sample.write_text('def f():\n    """Doc."""\n    return "Bạn chưa đăng ký"\n', encoding="utf-8")
     assert sentences_in(sample) == ["Bạn chưa đăng ký"]
+
+
+def test_every_status_has_its_words() -> None:
+    vi, en = catalog("vi"), catalog("en")
+    for status in TaskStatus:
+        assert f"status_{status.value}" in vi and f"status_{status.value}" in en, status

@@ -102,7 +102,7 @@ async def test_completed_sets_100_and_a_second_report_is_a_new_version(world: Wo
         (2, "done_on_time", 100),
     ]
     assert reports[1].corrects_id == reports[0].id
-    assert "bản cập nhật lần 2" in await an.command("/lichsu")
+    assert f"(cập nhật báo cáo số {reports[0].id})" in await an.command("/lichsu")
 
 
 async def test_edit_from_the_summary_and_cancel(world: World) -> None:

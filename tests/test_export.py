@@ -94,11 +94,11 @@ def test_json_export_has_exactly_the_agreed_keys_and_types(
     assert first["lead_unit"] == "Sở Thông tin và Truyền thông"
     assert first["cooperating_units"] == ["Sở Nội vụ", "Báo Hải Phòng"]
     assert first["due_date"] == "2022-12-31" and first["ongoing"] is False
-    assert first["status"] == "overdue"  # not done, and its deadline has passed
+    assert first["status"] == "not_reported"  # nobody reported, though its deadline has passed
     assert first["percent"] == 0 and first["last_report_at"] is None
     assert second["lead_unit"] == "Sở Thông tin và Truyền thông; Sở Nội vụ"
     assert second["due_date"] is None and second["ongoing"] is True
-    assert second["status"] == "not_started"
+    assert second["status"] == "not_reported"
     assert third["group"] == 7 and third["status"] == "in_progress" and third["percent"] == 40
     assert third["last_report_at"] == "2026-11-02T10:04:05+07:00"
     assert datetime.fromisoformat(third["last_report_at"]).utcoffset() is not None
@@ -134,7 +134,7 @@ def test_xlsx_export_keeps_the_appendix_layout_and_is_inert(tmp_path: Path, run_
     task_row = next(row for row in sheet.iter_rows() if row[0].value == "1")
     assert task_row[1].value.startswith("=HYPERLINK") and task_row[1].data_type == "s"
     assert task_row[5].value == "+ sản phẩm" and task_row[5].data_type == "s"
-    assert task_row[7].value == "Đang thực hiện, đã quá hạn"
+    assert re.fullmatch(r"Chưa báo cáo, quá hạn \d+ ngày", task_row[7].value)
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
 
 

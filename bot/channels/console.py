@@ -7,10 +7,11 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from handlers.dispatcher import Dispatcher
 from handlers.events import Incoming, IncomingFile, Reply
+from handlers.i18n import t
 
 CHANNEL = "console"
 
@@ -29,7 +30,7 @@ def render(reply: Reply) -> str:
 def parse(line: str, sender_id: str, name: str, now: datetime) -> Incoming:
     """A typed line as an event: "/cmd args", "@path/to/file.pdf" to attach a file, or text."""
     text = line.strip()
-    base = {
+    base: dict[str, Any] = {
         "channel": CHANNEL,
         "chat_id": sender_id,
         "sender_id": sender_id,
@@ -43,6 +44,15 @@ def parse(line: str, sender_id: str, name: str, now: datetime) -> Incoming:
     if path is not None and path.is_file():
         return Incoming(**base, files=(_file(path),))
     return Incoming(**base, text=text)
+
+
+def missing_file(line: str) -> Path | None:
+    """The path of an "@path" line that names no file, else None."""
+    text = line.strip()
+    if not text.startswith("@") or len(text) < 2:
+        return None
+    path = Path(text[1:]).expanduser()
+    return None if path.is_file() else path
 
 
 def _file(path: Path) -> IncomingFile:
@@ -60,8 +70,10 @@ async def chat(
     stdout: TextIO = sys.stdout,
     clock: Callable[[], datetime] | None = None,
     greeting: str = "",
+    language: str = "vi",
 ) -> None:
-    """Read lines until end of input, answering each as the bot would."""
+    """Read lines until end of input, answering each as the bot would; an "@path" to no file
+    is answered here, since there is nothing to send."""
     now = clock or (lambda: datetime.now(UTC))
     if greeting:
         print(greeting, file=stdout, flush=True)
@@ -70,6 +82,10 @@ async def chat(
         if not line:
             return
         if not line.strip():
+            continue
+        missing = missing_file(line)
+        if missing is not None:
+            print(t(language, "console_file_missing", path=missing) + "\n", file=stdout, flush=True)
             continue
         handled = await dispatcher.handle(parse(line, sender_id, name, now()))
         for reply in handled.replies:

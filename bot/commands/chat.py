@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import logging
+from pathlib import Path
 from typing import Any
 
 from bot.app import open_app
@@ -32,15 +34,21 @@ def register(subparsers: Any) -> None:
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
+    logs_to_file(chat_log(settings))
     await migrate.upgrade(settings.database_url)
     await chat_in_terminal(settings, unit=args.unit, person=args.person)
     return 0
+
+
+def chat_log(settings: Settings) -> Path:
+    return settings.data_dir / "logs" / "chat.log"
 
 
 async def chat_in_terminal(
     settings: Settings, unit: str | None = None, person: str | None = None
 ) -> None:
     """Talk on stdin/stdout as `person`, or as the demo officer of `unit`, until end of input."""
+    logs_to_file(chat_log(settings))
     async with open_app(settings) as app:
         async with session_scope(app.sessions) as session:
             await seed_units(session)
@@ -51,7 +59,35 @@ async def chat_in_terminal(
                 "Gõ /trogiup để xem các lệnh, Ctrl-D để thoát."
             )
         dispatcher = Dispatcher(app.sessions, handler_config(settings))
-        await console.chat(dispatcher, sender, name, clock=utc_now, greeting=intro)
+        await console.chat(
+            dispatcher, sender, name, clock=utc_now, greeting=intro, language=who.language
+        )
+
+
+def logs_to_file(path: Path) -> None:
+    """From now until the command ends, log lines go to `path`, not between the bot's answers.
+
+    The root logger's handlers (stderr, set up by the CLI) are replaced, their filters (such as
+    the one hiding tokens) kept, so a failure is still recorded where an operator reads it. They
+    are not put back when the chat ends: the database driver's thread logs its last lines as the
+    command exits, and those would land on the terminal after the conversation.
+    """
+    root = logging.getLogger()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    to_file = logging.FileHandler(path, encoding="utf-8")
+    to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for handler in root.handlers:
+        for log_filter in handler.filters:
+            to_file.addFilter(log_filter)
+        if (
+            isinstance(handler, logging.FileHandler)
+            and handler.baseFilename == to_file.baseFilename
+        ):
+            to_file.close()
+            return  # already there
+    for handler in root.handlers:
+        handler.close()
+    root.handlers = [to_file]
 
 
 async def _demo_officer(session: Any, unit_text: str) -> Person:

@@ -1,4 +1,5 @@
-"""`tiendo export PATH [--format xlsx|json|csv]`: the plan with status, percent and last report."""
+"""`tiendo export PATH [--format xlsx|json|csv] [--reports]`: the plan with its progress, or the
+list of every report filed."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from bot.app import open_app
 from bot.config import Settings
 from bot.errors import UserError
 from storage import migrate
-from storage.exporter import FORMATS, export_rows, write_export
+from storage.exporter import FORMATS, export_reports, export_rows, write_export, write_reports
 
 
 def register(subparsers: Any) -> None:
@@ -22,25 +23,45 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--format", choices=FORMATS, help="định dạng (mặc định theo đuôi tệp, nếu không thì xlsx)"
     )
+    parser.add_argument(
+        "--reports",
+        action="store_true",
+        help="json, csv: danh sách mọi báo cáo đã gửi thay cho danh sách nhiệm vụ "
+        "(tệp xlsx luôn có trang “Báo cáo”)",
+    )
     parser.set_defaults(func=run)
 
 
 def _format(args: argparse.Namespace) -> str:
-    if args.format:
-        return str(args.format)
+    """The format asked for; a file named for another format is refused, not mislabelled."""
     suffix = args.path.suffix.lower().lstrip(".")
-    return suffix if suffix in FORMATS else "xlsx"
+    if not args.format:
+        return suffix if suffix in FORMATS else "xlsx"
+    if suffix in FORMATS and suffix != args.format:
+        raise UserError(
+            f"Tệp “{args.path}” có đuôi .{suffix} nhưng --format là {args.format}: "
+            f"hãy đặt tên tệp đuôi .{args.format}, hoặc bỏ --format để xuất theo đuôi tệp."
+        )
+    return str(args.format)
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     fmt = _format(args)
+    only_reports = args.reports and fmt != "xlsx"
     async with open_app(settings) as app:
         await migrate.upgrade(settings.database_url)
         today = datetime.now(settings.tz).date()
-        rows = await export_rows(app.sessions, settings.tz, today)
+        rows = [] if only_reports else await export_rows(app.sessions, settings.tz, today)
+        with_reports = fmt == "xlsx" or only_reports
+        reports = await export_reports(app.sessions, settings.tz) if with_reports else []
     try:
-        write_export(rows, args.path, fmt)
+        if only_reports:
+            write_reports(reports, args.path, fmt)
+        else:
+            write_export(rows, args.path, fmt, reports)
     except OSError as exc:
         raise UserError(f"Không ghi được tệp “{args.path}”: {exc.strerror or exc}.") from None
-    print(f"Đã xuất {len(rows)} nhiệm vụ ra “{args.path}” ({fmt}).")
+    what = [f"{len(rows)} nhiệm vụ"] if not only_reports else []
+    what += [f"{len(reports)} báo cáo"] if with_reports else []
+    print(f"Đã xuất {' và '.join(what)} ra “{args.path}” ({fmt}).")
     return 0
