@@ -1,29 +1,26 @@
 """Reading a plan appendix (.xlsx) into groups and task rows, as offices lay it out.
 
 Title rows sit above a header of one or two rows (merged cells allowed), found by its words;
-group rows carry Roman numerals, task rows Arabic numbers restarting in each group (codes
-"I.3", "II.3"); sub-items "a)", "b)" become "I.3.a". A row with text but no number, right
-under a task, continues that task's title. Nothing here touches the database.
+without a chosen sheet, the first sheet holding such a header is read (an instruction sheet
+before it is passed over). Group rows carry a Roman numeral and the group's name in any
+column, merged or not ("I" | "Công tác…", "I. Công tác…" across the table, "Nhóm 3");
+task rows carry Arabic numbers restarting in each group (codes "I.3", "II.3"); sub-items
+"a)", "b)" become "I.3.a". A row with text but no number, right under a task, continues
+that task's title; total rows ("Tổng cộng: 103 nhiệm vụ") end the table, subtotals ("Cộng")
+are passed over. Text keeps its line breaks. Nothing here touches the database.
 """
 
 from __future__ import annotations
 
 import re
-import zipfile
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.worksheet.worksheet import Worksheet
-
+from storage.import_sheet import BadWorkbook, check_file, lines, read_table, text
 from storage.textfold import words
 
-OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ZIP_SIGNATURE = b"PK\x03\x04"
-HEADER_SCAN_ROWS = 40
+__all__ = ["BadWorkbook", "ParsedGroup", "ParsedPlan", "ParsedTask", "Problem", "parse_plan"]
 ROMAN = {
     "i": 1,
     "ii": 2,
@@ -48,17 +45,6 @@ ROMAN = {
 }
 TO_ROMAN = {number: roman.upper() for roman, number in ROMAN.items()}
 
-# Column roles, the words that name them, and how the errors name them; checked in this order.
-ROLE_WORDS: list[tuple[str, tuple[str, ...]]] = [
-    ("stt", ("stt", "tt", "so tt", "so thu tu")),
-    ("notes", ("ghi chu",)),
-    ("budget", ("kinh phi",)),
-    ("coop", ("phoi hop",)),
-    ("lead", ("chu tri", "co quan thuc hien", "don vi thuc hien")),
-    ("deadline", ("thoi gian", "thoi han", "tien do", "moc thoi gian")),
-    ("output", ("san pham", "ket qua")),
-    ("title", ("nhiem vu", "noi dung", "ten", "giai phap")),
-]
 COLUMN_NAMES = {
     "stt": "STT",
     "title": "Nhiệm vụ",
@@ -72,15 +58,12 @@ COLUMN_NAMES = {
 FOOTER_WORDS = ("ghi chu", "noi nhan", "tm ", "kt ", "chu tich")
 _TASK_NUMBER = re.compile(r"^\d{1,3}(?:\.\d{1,3})*\.?$")
 _SUB_ITEM = re.compile(r"^([a-zđ])[).]?$")
-_GROUP_PREFIX = r"(?:(nhóm|phần|nhom|phan)(?:\s+nhiệm\s+vụ|\s+nhiem\s+vu)?\s+)?"
-_GROUP_CELL = re.compile(rf"^{_GROUP_PREFIX}([IVX]+|\d{{1,2}})\s*[.:]?$", re.IGNORECASE)
-_GROUP_TITLE = re.compile(
-    rf"^{_GROUP_PREFIX}([IVX]+|\d{{1,2}})\s*[.:)\-–]\s*(\S.*)$", re.IGNORECASE
-)
-
-
-class BadWorkbook(Exception):
-    """The file cannot be read as a plan appendix; the message says why, in Vietnamese."""
+# Roman numerals in capitals only: a lower-case "i)" or "v." is a sub-item, not a group.
+_GROUP_PREFIX = r"(?:(?i:(nhóm|phần|nhom|phan)(?:\s+nhiệm\s+vụ|\s+nhiem\s+vu)?)\s+)?"
+_GROUP_CELL = re.compile(rf"^{_GROUP_PREFIX}([IVX]+|\d{{1,2}})\s*[.:]?$")
+_GROUP_TITLE = re.compile(rf"^{_GROUP_PREFIX}([IVX]+|\d{{1,2}})\s*[.:)\-–]\s*(\S.*)$", re.S)
+_ARABIC_HEADING = re.compile(r"^(\d{1,2})\s*(?:[.:)\-–]\s*(\S.*))?\.?$", re.S)
+_SECTION = re.compile(r"^(?i:phần\s+)?[A-ZĐ][.)]?$")
 
 
 @dataclass(frozen=True)
@@ -100,6 +83,8 @@ class ParsedGroup:
     number: int
     name: str
     row: int
+    # Written "1", "2" with tasks "1.1", "1.2" under it: the tasks' own numbers drop the "1.".
+    arabic: bool = False
 
     @property
     def roman(self) -> str:
@@ -128,148 +113,7 @@ class ParsedPlan:
     tasks: list[ParsedTask] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     rows: int = 0
-
-
-def check_file(path: Path, max_bytes: int) -> None:
-    """Refuse, with the reason, a file that is missing, too big or not an .xlsx workbook."""
-    if not path.is_file():
-        raise BadWorkbook(f"Không tìm thấy tệp “{path}”.")
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise BadWorkbook(
-            f"Tệp “{path.name}” quá lớn ({size / 1048576:.1f} MB); giới hạn là "
-            f"{max_bytes / 1048576:.1f} MB (IMPORT_MAX_BYTES).".replace(".", ",", 2)
-        )
-    with path.open("rb") as handle:
-        head = handle.read(8)
-    if head.startswith(OLE_SIGNATURE[:4]):
-        if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k" in path.read_bytes():
-            raise BadWorkbook(
-                f"Tệp “{path.name}” được bảo vệ bằng mật khẩu. Hãy gỡ mật khẩu "
-                "(File → Info → Protect Workbook) rồi nhập lại."
-            )
-        raise BadWorkbook(
-            f"Tệp “{path.name}” là định dạng Excel cũ (.xls). Hãy mở bằng Excel và "
-            "lưu lại dưới dạng .xlsx (Excel Workbook) rồi nhập lại."
-        )
-    if not head.startswith(ZIP_SIGNATURE):
-        raise BadWorkbook(f"Tệp “{path.name}” không phải là tệp Excel .xlsx.")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            broken = archive.testzip()
-            names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error):
-        broken, names = "?", set()
-    if broken is not None:
-        raise BadWorkbook(f"Tệp “{path.name}” bị hỏng (không giải nén được). Hãy xuất lại tệp.")
-    if "xl/workbook.xml" not in names:
-        raise BadWorkbook(f"Tệp “{path.name}” không phải là tệp Excel .xlsx.")
-
-
-def read_grid(path: Path, sheet: str | None, max_rows: int) -> list[list[Any]]:
-    """The chosen sheet's values as rows, each merged range filled with its top-left value."""
-    try:
-        workbook = load_workbook(path, data_only=True)
-    except (
-        InvalidFileException,
-        zipfile.BadZipFile,
-        zlib.error,
-        KeyError,
-        OSError,
-        ValueError,
-        TypeError,
-    ) as exc:
-        raise BadWorkbook(
-            f"Không đọc được tệp “{path.name}” như một bảng tính .xlsx ({exc})."
-        ) from None
-    if sheet is not None and sheet not in workbook.sheetnames:
-        raise BadWorkbook(
-            f"Không có trang tính “{sheet}”. Các trang tính có: {', '.join(workbook.sheetnames)}."
-        )
-    worksheet: Worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
-    if worksheet.max_row > max_rows:
-        raise BadWorkbook(
-            f"Trang tính “{worksheet.title}” có {worksheet.max_row} dòng, vượt giới hạn "
-            f"{max_rows} dòng (IMPORT_MAX_ROWS)."
-        )
-    grid = [list(row) for row in worksheet.iter_rows(values_only=True)]
-    for merged in worksheet.merged_cells.ranges:
-        value = (
-            grid[merged.min_row - 1][merged.min_col - 1] if merged.min_row <= len(grid) else None
-        )
-        for r in range(merged.min_row - 1, min(merged.max_row, len(grid))):
-            for c in range(merged.min_col - 1, min(merged.max_col, len(grid[r]))):
-                grid[r][c] = value
-    workbook.close()
-    if not any(_text(value) for row in grid for value in row):
-        raise BadWorkbook(f"Trang tính “{worksheet.title}” trống.")
-    return grid
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return " ".join(str(value).split())
-
-
-def _role(text: str) -> str | None:
-    folded = " ".join(words(text))
-    if not folded:
-        return None
-    for role, phrases in ROLE_WORDS:
-        for phrase in phrases:
-            if role == "stt":
-                if folded == phrase or folded.startswith(phrase + " "):
-                    return role
-            elif f" {phrase} " in f" {folded} ":
-                return role
-    return None
-
-
-def _roles(cells: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for index, cell in enumerate(cells):
-        role = _role(cell)
-        if role and role not in found:
-            found[role] = index
-    return found
-
-
-def find_header(grid: list[list[Any]]) -> tuple[int, dict[str, int]]:
-    """The index of the last header row and the column of each role."""
-    for index, row in enumerate(grid[:HEADER_SCAN_ROWS]):
-        roles = _roles([_text(v) for v in row])
-        if "title" not in roles or ("lead" not in roles and "coop" not in roles):
-            continue
-        if index + 1 < len(grid) and _is_header_continuation(grid[index + 1]):
-            combined = [
-                f"{_text(a)} {_text(b)}" for a, b in zip(row, grid[index + 1], strict=False)
-            ]
-            merged_roles = _roles(combined)
-            if len(merged_roles) >= len(roles):
-                return index + 1, merged_roles
-        if "lead" in roles:
-            return index, roles
-    raise BadWorkbook(
-        "Không tìm thấy dòng tiêu đề của bảng. Bảng cần có các cột như: STT, Nhiệm vụ, "
-        "Cơ quan chủ trì, Cơ quan phối hợp, Thời gian thực hiện, Sản phẩm."
-    )
-
-
-def _is_header_continuation(row: list[Any]) -> bool:
-    texts = [_text(v) for v in row if _text(v)]
-    return (
-        bool(texts)
-        and any(_role(t) in ("lead", "coop") for t in texts)
-        and not any(_TASK_NUMBER.match(t) for t in texts)
-    )
-
-
-def _is_number_row(cells: list[str]) -> bool:
-    filled = [c for c in cells if c]
-    return len(filled) >= 3 and all(re.fullmatch(r"\(?\d{1,2}\)?", c) for c in filled)
+    sheet: str = ""
 
 
 class _Reader:
@@ -287,34 +131,61 @@ class _Reader:
         return row[index] if index is not None and index < len(row) else None
 
     def text(self, row: list[Any], role: str) -> str:
-        return _text(self.cell(row, role))
+        return text(self.cell(row, role))
+
+    def lines(self, row: list[Any], role: str) -> str:
+        return lines(self.cell(row, role))
 
     def run(self) -> ParsedPlan:
         for index in range(self.header + 1, len(self.grid)):
             row = self.grid[index]
-            cells = [_text(v) for v in row]
+            cells = [text(v) for v in row]
             if not any(cells) or _is_number_row(cells):
                 continue
-            if self._is_footer(row):
-                break
-            self._read_row(row, index + 1)
+            stt = self.text(row, "stt")
+            first = _distinct(cells)[0]
+            if _TASK_NUMBER.match(stt) is None:
+                if self._is_footer(first):
+                    break
+                total = _total_kind(first)
+                if total == "total" and self.plan.tasks:
+                    break
+                if total:
+                    continue
+            self._read_row(row, index + 1, cells)
         return self.plan
 
-    def _is_footer(self, row: list[Any]) -> bool:
-        first = " ".join(words(self.text(row, "stt") or self.text(row, "title")))
-        return first.startswith(FOOTER_WORDS[:2])
+    def _next_number(self, index: int) -> str:
+        """The STT of the next row that has one (for a heading numbered 1 over 1.1, 1.2)."""
+        for row in self.grid[index + 1 :]:
+            stt = self.text(row, "stt")
+            if stt:
+                return stt
+        return ""
 
-    def _read_row(self, row: list[Any], excel_row: int) -> None:
-        stt, title = self.text(row, "stt"), self.text(row, "title")
-        group = self._group_of(stt, title)
+    @staticmethod
+    def _is_footer(first: str) -> bool:
+        return " ".join(words(first)).startswith(FOOTER_WORDS[:2])
+
+    def _read_row(self, row: list[Any], excel_row: int, cells: list[str]) -> None:
+        stt, title = self.text(row, "stt"), self.lines(row, "title")
+        texts = _distinct(cells)
+        group = None if _TASK_NUMBER.match(stt) else _group_of(texts)
+        arabic = self._arabic_group(row, excel_row, texts)
         if group is not None:
             self._start_group(group, excel_row)
+        elif arabic is not None:
+            self._start_group(arabic, excel_row, arabic=True)
+        elif _TASK_NUMBER.match(stt) and self._heads_numbers(row, excel_row, stt.rstrip("."), ""):
+            self.task = None  # "3" over "3.1", "3.2": a heading; the numbered items are the tasks
         elif _TASK_NUMBER.match(stt):
-            self.parent_number = stt.rstrip(".")
+            self.parent_number = self._own_number(stt.rstrip("."))
             self._add_task(row, excel_row, self.parent_number)
-        elif _SUB_ITEM.match(stt.lower()) and self.parent_number:
+        elif _SUB_ITEM.match(stt.lower()) and self.parent_number and not stt.isupper():
             letter = _SUB_ITEM.match(stt.lower()).group(1)  # type: ignore[union-attr]
-            self._add_task(row, excel_row, f"{self.parent_number}.{letter}")
+            self._add_sub_item(row, excel_row, letter)
+        elif _SECTION.match(stt) and not self.text(row, "lead"):
+            return  # a lettered part ("A", "Phần B") above the groups: a heading only
         elif not stt and title:
             self._continue_task(row, excel_row, title)
         elif stt:
@@ -327,19 +198,53 @@ class _Reader:
                 )
             )
 
-    def _group_of(self, stt: str, title: str) -> tuple[int, str] | None:
-        if stt:
-            number = _group_number(_GROUP_CELL.match(stt))
-            return (number, _strip_roman(title)) if number else None
-        match = _GROUP_TITLE.match(title)
-        number = _group_number(match)
-        return (number, match.group(3).strip()) if number and match else None
+    def _arabic_group(
+        self, row: list[Any], excel_row: int, texts: list[str]
+    ) -> tuple[int, str] | None:
+        """A group numbered in Arabic ("1" | "Công tác…", or "1. Công tác…"): a row naming no
+        unit whose number the next numbered row carries on ("1.1")."""
+        if self.group is not None and not self.group.arabic:
+            return None  # under a Roman group, "1" over "1.1" is a task heading (see below)
+        match = _ARABIC_HEADING.match(texts[0])
+        if match is None or not self._heads_numbers(row, excel_row, match.group(1), texts[0]):
+            return None
+        name = (match.group(2) or "").strip() or next((t for t in texts[1:] if t), "")
+        return int(match.group(1)), name
 
-    def _start_group(self, group: tuple[int, str], excel_row: int) -> None:
+    def _heads_numbers(self, row: list[Any], excel_row: int, number: str, heading: str) -> bool:
+        """True for a row naming no unit whose number the next numbered row carries on."""
+        if self._names_units(row, heading):
+            return False
+        return self._next_number(excel_row - 1).startswith(f"{number}.")
+
+    def _names_units(self, row: list[Any], heading: str) -> bool:
+        return any(
+            self.text(row, role) not in ("", heading) for role in ("lead", "coop", "deadline")
+        )
+
+    def _start_group(self, group: tuple[int, str], excel_row: int, arabic: bool = False) -> None:
         number, name = group
-        self.group = ParsedGroup(number, name, excel_row)
+        self.group = ParsedGroup(number, name, excel_row, arabic)
         self.plan.groups.append(self.group)
         self.task, self.parent_number = None, ""
+
+    def _own_number(self, number: str) -> str:
+        """ "1.3" under the Arabic group 1 is its task 3; other numbers stay as written."""
+        prefix = f"{self.group.number}." if self.group is not None and self.group.arabic else ""
+        return number.removeprefix(prefix) if prefix and number.startswith(prefix) else number
+
+    def _add_sub_item(self, row: list[Any], excel_row: int, letter: str) -> None:
+        parent = self.task
+        if (
+            parent is not None
+            and parent.number == self.parent_number
+            and not parent.lead
+            and not parent.coop
+        ):
+            # A numbered row naming no unit, with lettered items under it, is their heading:
+            # the items are the tasks.
+            self.plan.tasks.remove(parent)
+        self._add_task(row, excel_row, f"{self.parent_number}.{letter}")
 
     def _add_task(self, row: list[Any], excel_row: int, number: str) -> None:
         if self.group is None:
@@ -358,20 +263,19 @@ class _Reader:
             number=number,
             position=len(self.plan.tasks) + 1,
             row=excel_row,
-            title=self.text(row, "title"),
-            lead=self.text(row, "lead"),
-            coop=self.text(row, "coop"),
+            title=self.lines(row, "title"),
+            lead=self.lines(row, "lead"),
+            coop=self.lines(row, "coop"),
             deadline=self.cell(row, "deadline"),
-            output=self.text(row, "output"),
-            budget=self.text(row, "budget"),
-            notes=self.text(row, "notes"),
+            output=self.lines(row, "output"),
+            budget=self.lines(row, "budget"),
+            notes=self.lines(row, "notes"),
         )
         self.plan.tasks.append(self.task)
 
     def _continue_task(self, row: list[Any], excel_row: int, title: str) -> None:
-        has_units = self.text(row, "lead") and self.text(row, "lead") != (
-            self.task.lead if self.task else ""
-        )
+        lead = self.lines(row, "lead")
+        has_units = lead and lead != (self.task.lead if self.task else "")
         if self.task is None or has_units:
             self.plan.problems.append(
                 Problem(
@@ -385,13 +289,60 @@ class _Reader:
         self.task.title = f"{self.task.title}\n{title}" if self.task.title else title
 
 
+def _is_number_row(cells: list[str]) -> bool:
+    filled = [c for c in cells if c]
+    return len(filled) >= 3 and all(re.fullmatch(r"\(?\d{1,2}\)?", c) for c in filled)
+
+
+def _distinct(cells: list[str]) -> list[str]:
+    """The row's texts in column order, a merged range's repeats counted once."""
+    found: list[str] = []
+    for cell in cells:
+        if cell and cell not in found:
+            found.append(cell)
+    return found or [""]
+
+
+def _group_of(texts: list[str]) -> tuple[int, str] | None:
+    """A group row's number and name, wherever the row writes them: "I" then the name in the
+    next column, or "I. Công tác…" in one cell (merged across the table or not)."""
+    first = texts[0]
+    number = _group_number(_GROUP_CELL.match(first))
+    if number is not None:
+        name = next((_strip_roman(t) for t in texts[1:] if t), "")
+        return number, name
+    match = _GROUP_TITLE.match(first)
+    number = _group_number(match)
+    return (number, match.group(3).strip()) if number and match else None
+
+
+def _total_kind(first: str) -> str:
+    """ "total" for a row counting the whole table ("Tổng cộng: 103 nhiệm vụ", "Tổng số"),
+    "subtotal" for a group's ("Cộng", "Cộng nhóm I"), "" for any other row."""
+    parts = words(first)
+    if not parts or parts[0] not in ("tong", "cong"):
+        return ""
+    said = first.split(maxsplit=1)
+    after = said[1] if len(said) > 1 else ""
+    counted = (
+        len(parts) == 1
+        or after[:1] in (":", "(", "-", "–")
+        or first.split()[0].rstrip(":") != first.split()[0]
+        or parts[1].isdigit()
+        or parts[1] in ("cong", "so", "nhom", "phan", "muc", "toan")
+    )
+    if not counted:
+        return ""
+    return "total" if parts[0] == "tong" else "subtotal"
+
+
 def _group_number(match: re.Match[str] | None) -> int | None:
     """A group's number from "I", "IX.", "Nhóm 3"; Arabic numbers only after "Nhóm"/"Phần"."""
     if match is None:
         return None
-    token = match.group(2).lower()
-    if token in ROMAN:
-        return ROMAN[token]
+    token = match.group(2)
+    if token.lower() in ROMAN and token.isupper():
+        return ROMAN[token.lower()]
     return int(token) if token.isdigit() and match.group(1) else None
 
 
@@ -403,9 +354,12 @@ def _strip_roman(title: str) -> str:
 def parse_plan(path: Path, *, sheet: str | None, max_bytes: int, max_rows: int) -> ParsedPlan:
     """Read the appendix at `path`; BadWorkbook for an unreadable file, problems for bad rows."""
     check_file(path, max_bytes)
-    grid = read_grid(path, sheet, max_rows)
-    header, columns = find_header(grid)
+    name, grid, header, columns = read_table(path, sheet, max_rows)
     plan = _Reader(grid, header, columns).run()
+    plan.sheet = name
     if not plan.groups and not plan.tasks and not plan.problems:
-        raise BadWorkbook("Không tìm thấy nhóm nhiệm vụ hay nhiệm vụ nào dưới dòng tiêu đề.")
+        raise BadWorkbook(
+            "Không tìm thấy nhóm nhiệm vụ hay nhiệm vụ nào dưới dòng tiêu đề "
+            f"(trang tính “{name}”)."
+        )
     return plan

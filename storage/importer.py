@@ -1,9 +1,12 @@
 """Importing a plan appendix into the database: all or nothing, updating tasks by code.
 
 Every problem of the file is collected (row, column, value, reason) before anything is written;
-a file with any problem stores nothing. A re-import of the same file writes nothing at all; a
-changed file updates tasks by code with one audit row per change, and tasks that disappeared are
-marked inactive and reported, never deleted.
+a file with any problem stores nothing. Units the catalog lacks are listed apart and created
+only when asked (`add_units`), in the same transaction. A re-import of the same file writes
+nothing at all; a changed file updates tasks by code with one audit row per change, and tasks
+that disappeared are marked inactive and reported, never deleted. A file that would leave more
+than half of the tracked tasks out is another plan, not a new version: it is refused unless
+`replace` is given.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.appendix import COLUMN_NAMES, ParsedPlan, ParsedTask, Problem, parse_plan
 from storage.deadlines import DeadlineError, parse_deadline
+from storage.import_units import NewUnit, create_units, unknown_units
 from storage.models import AuditLog, Task, TaskGroup, TaskUnit
 from storage.units import UnitIndex, seed_units
 
@@ -43,11 +47,29 @@ AUDITED = (
 
 
 class ImportProblems(Exception):
-    """The file has rows that cannot be imported; nothing was stored."""
+    """The file has rows that cannot be imported, or names units the catalog lacks and
+    `add_units` was not given; nothing was stored."""
 
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(f"{len(problems)} problems")
+    def __init__(self, problems: list[Problem], new_units: list[NewUnit] | None = None) -> None:
+        super().__init__(f"{len(problems)} problems, {len(new_units or [])} new units")
         self.problems = problems
+        self.new_units = new_units or []
+
+
+class PlanWouldBeReplaced(Exception):
+    """The file leaves out more than half of the tracked tasks and `replace` was not given."""
+
+    def __init__(self, missing: list[str], active: int) -> None:
+        super().__init__(f"{len(missing)} of {active} active tasks missing")
+        self.missing, self.active = missing, active
+
+
+class AnotherPlanPresent(Exception):
+    """The database holds a plan this file would change, and the caller wanted none changed."""
+
+    def __init__(self, tasks: int) -> None:
+        super().__init__(f"{tasks} tasks of another plan")
+        self.tasks = tasks
 
 
 @dataclass
@@ -60,6 +82,13 @@ class ImportResult:
     disappeared: list[str] = field(default_factory=list)
     ongoing: int = 0
     dry_run: bool = False
+    sheet: str = ""
+    new_units: list[NewUnit] = field(default_factory=list)
+    units_added: bool = False
+    active_before: int = 0
+    tasks_before: int = 0  # active or not
+    # A dry run of a file that leaves out more than half of the tracked tasks.
+    needs_replace: bool = False
 
     @property
     def changed(self) -> bool:
@@ -80,21 +109,37 @@ async def import_plan(
     *,
     sheet: str | None = None,
     dry_run: bool = False,
+    add_units: bool = False,
+    replace: bool = False,
+    keep_other_plan: bool = False,
     actor: str = "cli",
     progress: Progress | None = None,
     max_bytes: int = 20 * 1024 * 1024,
     max_rows: int = 20_000,
 ) -> ImportResult:
-    """Import the appendix at `path`; on BadWorkbook or ImportProblems nothing is stored."""
+    """Import the appendix at `path`; nothing is stored when it raises.
+
+    BadWorkbook: the file is not a readable appendix. ImportProblems: bad rows, or new units
+    without `add_units` (a dry run lists new units in its result instead). PlanWouldBeReplaced:
+    more than half of the active tasks would be left out and `replace` is not set.
+    AnotherPlanPresent: `keep_other_plan` is set and the database holds tasks this file would
+    change (the demo's guard)."""
     plan = await asyncio.to_thread(
         parse_plan, path, sheet=sheet, max_bytes=max_bytes, max_rows=max_rows
     )
     async with sessions() as session:
         try:
             await seed_units(session)
-            rows = _resolve(plan, await UnitIndex.load(session))
-            result = await _apply(session, plan, rows, actor, progress)
-            result.dry_run = dry_run
+            index = await UnitIndex.load(session)
+            new_units = _check(plan, index, add_units or dry_run, add_units)
+            if new_units:
+                await create_units(session, new_units, index, actor, datetime.now(UTC))
+            rows = _resolve(plan, index)
+            result = await _apply(session, plan, rows, actor, progress, replace or dry_run)
+            result.dry_run, result.sheet = dry_run, plan.sheet
+            result.new_units, result.units_added = new_units, add_units and bool(new_units)
+            if keep_other_plan and result.tasks_before and result.changed:
+                raise AnotherPlanPresent(result.tasks_before)
             if dry_run:
                 await session.rollback()
             else:
@@ -105,12 +150,21 @@ async def import_plan(
             raise
 
 
-def _resolve(plan: ParsedPlan, index: UnitIndex) -> list[_Row]:
-    problems = list(plan.problems)
-    rows: list[_Row] = []
+def _check(plan: ParsedPlan, index: UnitIndex, may_add: bool, add_units: bool) -> list[NewUnit]:
+    """Every problem of the file at once; the new units it names when they may be added."""
+    unit_problems, new_units = unknown_units(plan.tasks, index)
+    problems = plan.problems + unit_problems + _row_problems(plan, index)
+    if problems:
+        raise ImportProblems(sorted(problems, key=lambda p: p.row), new_units)
+    if new_units and not may_add:
+        raise ImportProblems([], new_units)
+    return new_units
+
+
+def _row_problems(plan: ParsedPlan, index: UnitIndex) -> list[Problem]:
+    problems: list[Problem] = []
     seen: dict[str, int] = {}
     for task in plan.tasks:
-        before = len(problems)
         if task.code in seen:
             problems.append(
                 Problem(
@@ -123,45 +177,38 @@ def _resolve(plan: ParsedPlan, index: UnitIndex) -> list[_Row]:
         seen.setdefault(task.code, task.row)
         if not task.title:
             problems.append(Problem(task.row, COLUMN_NAMES["title"], "", "thiếu nội dung nhiệm vụ"))
-        leads = _units(task.lead, "lead", task.row, index, problems)
-        coops = _units(task.coop, "coop", task.row, index, problems)
-        if not task.lead:
-            problems.append(Problem(task.row, COLUMN_NAMES["lead"], "", "thiếu cơ quan chủ trì"))
+        lead = index.match_cell(task.lead) if task.lead else None
+        if lead is None or not (lead.units or lead.unknown):
+            problems.append(
+                Problem(task.row, COLUMN_NAMES["lead"], task.lead, "thiếu cơ quan chủ trì")
+            )
         try:
-            deadline = parse_deadline(task.deadline)
+            parse_deadline(task.deadline)
         except DeadlineError as exc:
             problems.append(
                 Problem(task.row, COLUMN_NAMES["deadline"], _shown(task.deadline), str(exc))
             )
-            continue
-        if len(problems) == before and leads:
-            rows.append(
-                _Row(
-                    task,
-                    _values(task, leads, coops, deadline.due_date, deadline.ongoing, deadline.text),
-                )
-            )
-    if problems:
-        raise ImportProblems(sorted(problems, key=lambda p: p.row))
+    return problems
+
+
+def _resolve(plan: ParsedPlan, index: UnitIndex) -> list[_Row]:
+    """The file's tasks with their units and deadlines, once every check has passed."""
+    rows: list[_Row] = []
+    for task in plan.tasks:
+        leads = _unit_ids(task.lead, index)
+        coops = _unit_ids(task.coop, index)
+        deadline = parse_deadline(task.deadline)
+        values = _values(task, leads, coops, deadline.due_date, deadline.ongoing, deadline.text)
+        rows.append(_Row(task, values))
     return rows
 
 
-def _units(cell: str, role: str, row: int, index: UnitIndex, problems: list[Problem]) -> list[int]:
+def _unit_ids(cell: str, index: UnitIndex) -> list[int]:
     if not cell:
         return []
     match = index.match_cell(cell)
-    for piece in match.unknown:
-        closest = index.closest(piece)
-        hint = f"; gần giống: {', '.join(closest)}" if closest else ""
-        problems.append(
-            Problem(
-                row,
-                COLUMN_NAMES[role],
-                piece,
-                f"không nhận ra đơn vị{hint}. Nếu đây là đơn vị mới, thêm bằng: "
-                f'tiendo units add "{piece}"',
-            )
-        )
+    if match.unknown:  # every piece was judged by _check: this is a bug, not bad input
+        raise RuntimeError(f"unresolved unit pieces {match.unknown} in {cell!r}")
     return [unit.id for unit in match.units]
 
 
@@ -190,12 +237,25 @@ def _shown(value: Any) -> str:
 
 
 async def _apply(
-    session: AsyncSession, plan: ParsedPlan, rows: list[_Row], actor: str, progress: Progress | None
+    session: AsyncSession,
+    plan: ParsedPlan,
+    rows: list[_Row],
+    actor: str,
+    progress: Progress | None,
+    replace: bool,
 ) -> ImportResult:
     now = datetime.now(UTC)
     result = ImportResult(groups=len(plan.groups), tasks=len(rows))
-    groups = await _upsert_groups(session, plan, actor, now)
     existing = {t.code: t for t in (await session.scalars(select(Task))).all()}
+    in_file = {row.task.code for row in rows}
+    active = [code for code, task in existing.items() if task.active]
+    missing = [code for code in active if code not in in_file]
+    result.active_before, result.tasks_before = len(active), len(existing)
+    if len(missing) * 2 > len(active):
+        if not replace:
+            raise PlanWouldBeReplaced(missing, len(active))
+        result.needs_replace = True
+    groups = await _upsert_groups(session, plan, actor, now)
     for done, row in enumerate(rows, start=1):
         row.values["group_id"] = groups[row.task.group_number].id
         task = existing.get(row.task.code)
@@ -213,7 +273,6 @@ async def _apply(
                 result.unchanged += 1
         if progress and (done % PROGRESS_EVERY == 0 or done == len(rows)):
             progress(done, len(rows))
-    in_file = {row.task.code for row in rows}
     for code, task in existing.items():
         if task.active and code not in in_file:
             task.active, task.updated_at = False, now

@@ -1,16 +1,16 @@
-"""Recognising units however a plan spells them.
+"""Recognising units however a plan spells them, in cells that name several at once.
 
-Every spelling folds to a key (no case, no diacritics, i/y alike, "&" and "và" ignored, "thành
-phố" = "TP"); a unit's keys come from its names, the catalog's variants and generated
-abbreviations ("Sở Thông tin và Truyền thông" → "Sở TT&TT", "STTTT"). Cells naming several units
-are split on ";", new lines, commas and "và", always preferring the longest run that is itself
-a unit, so "Các sở, ban, ngành" and "Sở Kế hoạch và Đầu tư" each stay one unit.
+Every spelling folds to a key (storage.unit_names); a unit's keys come from its names, the
+catalog's variants and generated abbreviations ("Sở Thông tin và Truyền thông" → "Sở TT&TT",
+"STTTT"). A cell is cut into atoms (storage.unit_cells) and the longest runs of atoms that are
+known names are taken first, so no known name is ever cut, whatever dashes or commas it holds;
+the rest is joined back into whole names. A leftover piece is then either a fragment of a known
+name (a wrong cut), a likely typo of one, or a name the catalog does not know.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -21,40 +21,41 @@ from sqlalchemy.orm import selectinload
 from storage.models import Unit, UnitAlias
 from storage.textfold import words
 from storage.unit_catalog import CATALOG, CatalogUnit
+from storage.unit_cells import Atom, head_of, is_local, joined, segments, starts_name, strip_notes
+from storage.unit_names import fold, generated_aliases, spelling_keys
 
-_PHRASES = (("thanh pho", "tp"), ("uy ban nhan dan", "ubnd"), ("hai phong", "hp"))
+__all__ = [
+    "CellMatch",
+    "UnitConflict",
+    "UnitIndex",
+    "add_unit",
+    "all_units",
+    "closest_units",
+    "find_unit",
+    "fold",
+    "generated_aliases",
+    "seed_units",
+]
+
 _TRAILING = ("tp", "hp", "tphp", "thanhpho")
-_PARENS = re.compile(r"\([^)]*\)")
-_CHUNKS = re.compile(r"[;\n\r]+|\s-\s(?=\S)|\s\+\s")
-_AND = re.compile(r"\s+(?:và|va|với|cùng)\s+", re.IGNORECASE)
 RELATED_NAME = "Các cơ quan, đơn vị liên quan"
+# A leftover piece this close to a known name (same leading word) is taken for a typing slip.
+TYPO_RATIO = 0.85
 
 
-def fold(text: str) -> str:
-    """The matching key of a unit name: "Sở TT&TT" and "sở tt-tt" give the same key."""
-    joined = " " + " ".join(words(text)) + " "
-    for phrase, short in _PHRASES:
-        joined = joined.replace(f" {phrase} ", f" {short} ")
-    return "".join(w.replace("y", "i") for w in joined.split() if w != "va")
-
-
-def generated_aliases(name: str) -> set[str]:
-    """Abbreviations officials write for a unit: initials after "Sở", district prefixes."""
-    parts = [w for w in words(name) if w != "va"]
-    aliases: set[str] = set()
-    if len(parts) >= 2 and parts[0] == "so":
-        initials = "".join(w[0] for w in parts[1:])
-        aliases |= {f"so {initials}", f"s{initials}"}
-    if parts[:1] == ["ubnd"] and len(parts) >= 3 and parts[1] in ("quan", "huyen"):
-        place = " ".join(parts[2:])
-        letter = parts[1][0]
-        aliases |= {place, f"{parts[1]} {place}", f"{letter} {place}", f"ubnd {letter} {place}"}
-    return aliases
-
-
-def _catalog_keys(entry: CatalogUnit) -> set[str]:
-    texts = {entry.name, entry.short_name, *entry.aliases, *generated_aliases(entry.name)}
-    return {fold(text) for text in texts if fold(text)}
+def _catalog_spellings(entry: CatalogUnit) -> dict[str, str]:
+    """Each key of a catalog unit, with the spelling it came from (the name's own first)."""
+    found: dict[str, str] = {}
+    for text in (
+        entry.name,
+        entry.short_name,
+        *entry.aliases,
+        *sorted(generated_aliases(entry.name)),
+    ):
+        key = fold(text)
+        if key:
+            found.setdefault(key, text)
+    return found
 
 
 async def seed_units(session: AsyncSession) -> int:
@@ -75,21 +76,41 @@ async def seed_units(session: AsyncSession) -> int:
             session.add(unit)
             units[entry.name] = unit
             added += 1
-        for key in sorted(_catalog_keys(entry) - taken):
-            unit.aliases.append(
-                UnitAlias(alias=entry.name if key == fold(entry.name) else key, key=key)
-            )
-            taken.add(key)
+        for key, text in sorted(_catalog_spellings(entry).items()):
+            if key not in taken:
+                unit.aliases.append(UnitAlias(alias=text, key=key))
+                taken.add(key)
     await session.flush()
     return added
 
 
 @dataclass
 class CellMatch:
-    """The units a cell names, in order, and the pieces that matched no unit."""
+    """The units a cell names, in order, and the pieces that matched no unit.
+
+    `items` keeps both in the cell's order (a Unit, or the text of an unknown piece)."""
 
     units: list[Unit] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
+    items: list[Unit | str] = field(default_factory=list)
+
+    def add(self, item: Unit | str) -> None:
+        if isinstance(item, str):
+            if item not in self.unknown:
+                self.unknown.append(item)
+                self.items.append(item)
+        elif all(existing is not item for existing in self.units):
+            self.units.append(item)
+            self.items.append(item)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """A known spelling cut into its leading word and the rest, for typo checks."""
+
+    head: str
+    rest: str
+    name: str
 
 
 class UnitIndex:
@@ -98,17 +119,37 @@ class UnitIndex:
     def __init__(self, units: Iterable[Unit]) -> None:
         self._by_key: dict[str, Unit] = {}
         self._names: dict[str, str] = {}
+        self._fragments: dict[str, str] = {}
+        self._shapes: list[_Shape] = []
+        self._cells: dict[str, CellMatch] = {}
         for unit in units:
-            for key in {fold(unit.name), fold(unit.short_name), *(a.key for a in unit.aliases)}:
-                self._by_key.setdefault(key, unit)
-                self._names.setdefault(key, unit.name)
+            self.add(unit)
 
     @classmethod
     async def load(cls, session: AsyncSession) -> UnitIndex:
         return cls((await session.scalars(_with_aliases())).all())
 
+    def add(self, unit: Unit) -> None:
+        """Know `unit` (with its aliases loaded) from now on."""
+        texts = [unit.name, unit.short_name, *(a.alias for a in unit.aliases)]
+        for key in {fold(unit.name), fold(unit.short_name), *(a.key for a in unit.aliases)}:
+            self._by_key.setdefault(key, unit)
+            self._names.setdefault(key, unit.name)
+        for text in texts:
+            self._learn_shape(text, unit.name)
+        self._cells.clear()
+
+    def _learn_shape(self, text: str, name: str) -> None:
+        head = head_of(text)
+        if head:
+            rest = fold(" ".join(words(text)[len(head.split()) :]))
+            self._shapes.append(_Shape(head, rest, name))
+        for atoms in segments(text):
+            for key in _fragment_keys(atoms):
+                self._fragments.setdefault(key, name)
+
     def find(self, text: str) -> Unit | None:
-        key = fold(_PARENS.sub(" ", text))
+        key = fold(strip_notes(text))
         if not key:
             return None
         for candidate in _key_variants(key):
@@ -127,43 +168,113 @@ class UnitIndex:
         ranked = sorted(scores.items(), key=lambda item: -item[1])
         return [name for name, score in ranked[:n] if score >= 0.3]
 
+    def fragment_of(self, piece: str) -> str | None:
+        """The known name `piece` is a cut-off part of ("Sở Lao động"), or None."""
+        key = fold(piece)
+        return None if key in self._by_key else self._fragments.get(key)
+
+    def typo_of(self, piece: str) -> list[str]:
+        """Known names `piece` is most likely a typing slip of, best first.
+
+        Only names with the same leading word count ("Sở Thông tin và Truyền thôg" against
+        the other "Sở …"), compared on the rest of the folded name, so a shared "Sở" or
+        "Phòng" never makes two names close; bodies of places ("UBND xã An Hưng") are never
+        taken for typos of one another."""
+        head = head_of(piece)
+        if not head or is_local(piece):
+            return []
+        rest = fold(" ".join(words(piece)[len(head.split()) :]))
+        scored: dict[str, float] = {}
+        for shape in self._shapes:
+            if shape.head != head or len(rest) < 3 or is_local(shape.name):
+                continue
+            ratio = difflib.SequenceMatcher(None, rest, shape.rest).ratio()
+            if ratio >= TYPO_RATIO and _edits(rest, shape.rest) <= max(1, len(rest) // 8):
+                scored[shape.name] = max(scored.get(shape.name, 0.0), ratio)
+        return [name for name, _ in sorted(scored.items(), key=lambda item: -item[1])[:3]]
+
     def match_cell(self, text: str) -> CellMatch:
-        """Split a cell into the units it names; unknown pieces are kept for the error report."""
+        """Split a cell into the units it names; unknown pieces are kept for the error report.
+
+        The result is shared between equal cells: read it, do not change it."""
+        cached = self._cells.get(text)
+        if cached is None:
+            cached = self._cells[text] = self._match(text)
+        return cached
+
+    def _match(self, text: str) -> CellMatch:
         result = CellMatch()
-        for chunk in _CHUNKS.split(_PARENS.sub(" ", text)):
-            pieces = [p.strip(" .:-–\t") for p in chunk.split(",")]
-            self._match_pieces([p for p in pieces if p], result)
+        for atoms in segments(text):
+            self._match_atoms(atoms, result)
         return result
 
-    def _match_pieces(self, pieces: list[str], result: CellMatch) -> None:
+    def _match_atoms(self, atoms: list[Atom], result: CellMatch) -> None:
+        pending: list[Atom] = []
         start = 0
-        while start < len(pieces):
-            for end in range(len(pieces), start, -1):
-                unit = self.find(", ".join(pieces[start:end]))
-                if unit is not None:
-                    _add(result, unit)
-                    start = end
-                    break
+        while start < len(atoms):
+            found = self._longest_known(atoms, start)
+            if found is not None:
+                unit, start = found
+                self._settle(pending, result)
+                pending = []
+                result.add(unit)
+                continue
+            atom = atoms[start]
+            if pending and not starts_name(atom, pending[-1].text):
+                pending.append(atom)
             else:
-                self._match_joined(pieces[start], result)
-                start += 1
+                self._settle(pending, result)
+                pending = [atom]
+            start += 1
+        self._settle(pending, result)
 
-    def _match_joined(self, piece: str, result: CellMatch) -> None:
-        """A piece like "Sở TT&TT và Sở Nội vụ": split on "và" only if every part is a unit."""
-        parts = [p.strip() for p in _AND.split(piece) if p.strip()]
-        found = [self.find(part) for part in parts]
-        if len(parts) > 1 and all(found):
-            for unit in found:
-                _add(result, unit)  # type: ignore[arg-type]
+    def _longest_known(self, atoms: list[Atom], start: int) -> tuple[Unit, int] | None:
+        for end in range(len(atoms), start, -1):
+            unit = self.find(joined(atoms[start:end]))
+            if unit is not None:
+                return unit, end
+        return None
+
+    def _settle(self, pending: list[Atom], result: CellMatch) -> None:
+        """A run of atoms no known name covers: one piece, or the related-bodies collective."""
+        if not pending:
             return
+        piece = joined(pending)
         related = self.find(RELATED_NAME)
-        if related is not None and "lienquan" in fold(piece):
-            _add(result, related)
-            return
-        result.unknown.append(piece)
+        if related is not None and "lienquan" in fold(piece) and head_of(piece) in ("", "cac"):
+            result.add(related)
+        else:
+            result.add(piece)
 
 
-def _with_aliases() -> Select[tuple[Unit]]:
+def _fragment_keys(atoms: list[Atom]) -> set[str]:
+    """Keys of the parts a name falls into when cut at its own separators: its beginnings
+    ("Sở Lao động") and the parts that cannot stand as a name ("Thương binh và Xã hội")."""
+    keys: set[str] = set()
+    for start in range(len(atoms)):
+        if start and starts_name(Atom(atoms[start].text)):
+            continue
+        for end in range(start + 1, len(atoms) + 1):
+            if (start, end) != (0, len(atoms)):
+                keys.add(fold(joined(atoms[start:end])))
+    keys.discard("")
+    return keys
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance between two short keys."""
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, start=1):
+        current = [i]
+        for j, char_b in enumerate(b, start=1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
+            )
+        previous = current
+    return previous[-1]
+
+
+def _with_aliases() -> Select[Unit]:
     return select(Unit).options(selectinload(Unit.aliases))
 
 
@@ -175,11 +286,6 @@ def _key_variants(key: str) -> list[str]:
     if key.startswith("cac") and len(key) > 5:
         variants.append(key.removeprefix("cac"))
     return variants
-
-
-def _add(result: CellMatch, unit: Unit) -> None:
-    if all(existing is not unit for existing in result.units):
-        result.units.append(unit)
 
 
 async def all_units(session: AsyncSession) -> list[Unit]:
@@ -198,23 +304,41 @@ async def closest_units(session: AsyncSession, text: str, n: int = 3) -> list[st
 
 
 class UnitConflict(ValueError):
-    """A new unit's spelling already belongs to another unit."""
+    """A new unit's spelling already belongs to another unit, or only cuts a known name."""
 
 
 async def add_unit(
     session: AsyncSession, name: str, short_name: str, kind: str, aliases: Iterable[str] = ()
 ) -> Unit:
-    """Register a unit the catalog lacks, with its spellings; refuses spellings already taken."""
+    """Register a unit the catalog lacks, with its spellings; refuses spellings already taken
+    and names that are only a part of a known name."""
     index = await UnitIndex.load(session)
-    texts = {name, short_name, *aliases, *generated_aliases(name)}
+    aliases = list(aliases)
     for text in (name, short_name, *aliases):
-        existing = index.find(text)
+        existing = index.find(text) if text else None
         if existing is not None:
             raise UnitConflict(f"“{text}” đã là tên của đơn vị “{existing.name}”")
+    whole = index.fragment_of(name)
+    if whole is not None:
+        raise UnitConflict(f"“{name}” chỉ là một phần của tên đơn vị “{whole}”")
     taken = set((await session.scalars(select(UnitAlias.key))).all())
-    unit = Unit(name=name, short_name=short_name or name, kind=kind, covers="", aliases=[])
-    for key in sorted({fold(t) for t in texts if fold(t)} - taken):
-        unit.aliases.append(UnitAlias(alias=key, key=key))
+    unit = new_unit(name, short_name, kind, aliases, taken)
     session.add(unit)
     await session.flush()
+    return unit
+
+
+def new_unit(
+    name: str, short_name: str, kind: str, spellings: Iterable[str], taken: set[str]
+) -> Unit:
+    """A Unit with every key of its spellings not in `taken` (which it then adds to)."""
+    unit = Unit(name=name, short_name=short_name or name, kind=kind, covers="", aliases=[])
+    texts: dict[str, str] = {}
+    for text in (name, short_name, *spellings):
+        for key in sorted(spelling_keys(text)) if text else ():
+            texts.setdefault(key, text if key == fold(text) else key)
+    for key, text in texts.items():
+        if key not in taken:
+            unit.aliases.append(UnitAlias(alias=text, key=key))
+            taken.add(key)
     return unit

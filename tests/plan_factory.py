@@ -154,3 +154,78 @@ class Officer:
     @staticmethod
     def text_of(replies: list[Reply]) -> str:
         return "\n".join(reply.text for reply in replies)
+
+
+def district_plan() -> list[AppendixGroup]:
+    """A district's plan: its own phòng, xã and local bodies, each written as offices do,
+    some of them in two spellings (full and abbreviated, "và" or a dash)."""
+    return [
+        AppendixGroup(
+            "I",
+            "Công tác tuyên truyền, nâng cao nhận thức",
+            [
+                T(
+                    1,
+                    "Tuyên truyền chuyển đổi số trên hệ thống truyền thanh cơ sở",
+                    "Phòng Văn hoá - Thông tin",
+                    "Trung tâm Văn hoá, Thông tin và Thể thao huyện; UBND các xã, thị trấn",
+                    "Quý IV/2027",
+                ),
+                T(
+                    2,
+                    "Bồi dưỡng kỹ năng số cho cán bộ, công chức",
+                    "Phòng Văn hóa và Thông tin",
+                    "Phòng Nội vụ, Phòng Giáo dục và Đào tạo",
+                    "Hằng năm",
+                ),
+                T(
+                    3,
+                    "Hội nghị triển khai kế hoạch",
+                    "Văn phòng HĐND và UBND huyện",
+                    "Phòng TN&MT",
+                    "Tháng 6/2027",
+                ),
+            ],
+        ),
+        AppendixGroup(
+            "II",
+            "Phát triển chính quyền số",
+            [
+                T(
+                    1,
+                    "Vận hành hệ thống quản lý văn bản và điều hành",
+                    "VP HĐND-UBND huyện",
+                    "Phòng Tài chính - Kế hoạch, Phòng Tài nguyên và Môi trường",
+                    "Thường xuyên",
+                ),
+                T(
+                    2,
+                    "Số hoá hồ sơ đất đai",
+                    "Phòng Tài nguyên và Môi trường",
+                    "UBND xã An Thái, UBND xã An Thắng",
+                    "Năm 2027",
+                ),
+                T(
+                    3,
+                    "Bố trí kinh phí chuyển đổi số",
+                    "Phòng Tài chính - Kế hoạch",
+                    "Sở TT&TT; Phòng Lao động - Thương binh và Xã hội",
+                    "Năm 2027",
+                ),
+                T(
+                    4,
+                    "Bảo đảm an toàn thông tin",
+                    "Công an huyện",
+                    "Các phòng, ban chuyên môn",
+                    "Thường xuyên",
+                ),
+                T(
+                    5,
+                    "Điểm phục vụ dịch vụ công trực tuyến tại xã",
+                    "UBND xã An Thái",
+                    "Trung tâm VH-TT&TT huyện",
+                    "Quý II/2027",
+                ),
+            ],
+        ),
+    ]

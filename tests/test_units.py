@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from storage.db import create_engine, session_factory, session_scope
+from storage.unit_names import group_spellings
 from storage.units import UnitIndex, fold, seed_units
 
 SAME_UNIT = [
@@ -65,6 +66,27 @@ async def test_spellings_fold_to_one_unit(index: UnitIndex, spelling: str, name:
         ("Sở Lao động, Thương binh và Xã hội", ["Sở Lao động - Thương binh và Xã hội"]),
         ("Sở TT&TT (chủ trì)\nCông an TP", ["Sở Thông tin và Truyền thông", "Công an thành phố"]),
         ("Sở Y tế và các đơn vị liên quan", ["Sở Y tế", "Các cơ quan, đơn vị liên quan"]),
+        ("Sở Lao động - Thương binh và Xã hội", ["Sở Lao động - Thương binh và Xã hội"]),
+        (
+            "Sở Lao động – Thương binh & Xã hội, Sở Y tế",
+            ["Sở Lao động - Thương binh và Xã hội", "Sở Y tế"],
+        ),
+        ("- Sở TT&TT\n- Sở Nội vụ", ["Sở Thông tin và Truyền thông", "Sở Nội vụ"]),
+        ("(Sở TT&TT)", ["Sở Thông tin và Truyền thông"]),
+        ("UBND các xã, thị trấn", ["UBND các xã, phường, thị trấn"]),
+        (
+            "Các sở, ban, ngành và UBND các quận, huyện",
+            ["Các sở, ban, ngành và UBND các quận, huyện"],
+        ),
+        (
+            "Sở TT&TT chủ trì, phối hợp với các sở, ngành",
+            ["Sở Thông tin và Truyền thông", "Các sở, ban, ngành"],
+        ),
+        ("Chủ trì: Sở TT&TT\nPhối hợp: Sở Nội vụ", ["Sở Thông tin và Truyền thông", "Sở Nội vụ"]),
+        (
+            "Các sở, ngành, địa phương theo chức năng, nhiệm vụ được giao",
+            ["Các sở, ban, ngành và UBND các quận, huyện"],
+        ),
     ],
 )
 async def test_a_cell_naming_several_units(index: UnitIndex, cell: str, names: list[str]) -> None:
@@ -76,6 +98,68 @@ async def test_an_unknown_unit_comes_with_the_closest_names(index: UnitIndex) ->
     match = index.match_cell("Sở Tài nguyen, Sở Hải Sản")
     assert match.unknown == ["Sở Tài nguyen", "Sở Hải Sản"]
     assert "Sở Tài nguyên và Môi trường" in index.closest("Sở Tài nguyen")
+
+
+@pytest.mark.parametrize(
+    "cell, pieces",
+    [
+        ("Phòng Tài chính - Kế hoạch", ["Phòng Tài chính - Kế hoạch"]),
+        ("Phòng Văn hoá - Thông tin, Phòng Nội vụ", ["Phòng Văn hoá - Thông tin", "Phòng Nội vụ"]),
+        (
+            "Trung tâm Văn hoá, Thông tin và Thể thao huyện",
+            ["Trung tâm Văn hoá, Thông tin và Thể thao huyện"],
+        ),
+        ("Văn phòng HĐND và UBND quận", ["Văn phòng HĐND và UBND quận"]),
+        ("Phòng Lao động - Thương binh và Xã hội", ["Phòng Lao động - Thương binh và Xã hội"]),
+        ("UBND xã An Thái, xã An Thắng", ["UBND xã An Thái", "xã An Thắng"]),
+        ("Công an huyện, Phòng Tư pháp", ["Công an huyện", "Phòng Tư pháp"]),
+    ],
+)
+async def test_names_the_catalog_lacks_stay_whole(
+    index: UnitIndex, cell: str, pieces: list[str]
+) -> None:
+    assert index.match_cell(cell).unknown == pieces
+
+
+async def test_a_cut_off_part_of_a_known_name_is_a_fragment(index: UnitIndex) -> None:
+    labour = "Sở Lao động - Thương binh và Xã hội"
+    assert index.fragment_of("Sở Lao động") == labour
+    assert index.fragment_of("Thương binh và Xã hội") == labour
+    assert index.fragment_of("Sở Kế hoạch") == "Sở Kế hoạch và Đầu tư"
+    assert index.fragment_of("Phòng Nội vụ") is None
+    assert index.fragment_of("UBND huyện") is None
+
+
+async def test_typos_are_told_apart_from_other_units(index: UnitIndex) -> None:
+    assert index.typo_of("Sở Thông tin và Truyền thôg") == ["Sở Thông tin và Truyền thông"]
+    assert index.typo_of("Sở Tài chín") == ["Sở Tài chính"]
+    # Another kind of body, or another place, is not a typo however alike the words are.
+    assert index.typo_of("Phòng Nông nghiệp và Phát triển nông thôn") == []
+    assert index.typo_of("Kho bạc Nhà nước huyện") == []
+    assert index.typo_of("UBND huyện An Lão mới") == []
+
+
+def test_spellings_of_one_new_unit_are_grouped() -> None:
+    groups = group_spellings(
+        [
+            "Phòng TN&MT",
+            "Phòng Tài nguyên và Môi trường",
+            "Phòng TN-MT",
+            "VP HĐND-UBND quận",
+            "Văn phòng HĐND và UBND quận",
+            "Phòng Nội vụ",
+            "Phòng Ngoại vụ",
+            "Phòng Văn hoá - Thông tin",
+            "Phòng Văn hóa và Thông tin",
+        ]
+    )
+    assert [(g.name, g.others) for g in groups] == [
+        ("Phòng Tài nguyên và Môi trường", ["Phòng TN&MT", "Phòng TN-MT"]),
+        ("Văn phòng HĐND và UBND quận", ["VP HĐND-UBND quận"]),
+        ("Phòng Nội vụ", []),  # the same initials as "Phòng Ngoại vụ", yet another unit
+        ("Phòng Ngoại vụ", []),
+        ("Phòng Văn hoá - Thông tin", ["Phòng Văn hóa và Thông tin"]),
+    ]
 
 
 def test_folding_ignores_case_marks_and_punctuation() -> None:

@@ -1,4 +1,4 @@
-"""`tiendo import PATH [--dry-run] [--sheet NAME]`: load the plan appendix into the database."""
+"""`tiendo import PATH [--dry-run] [--sheet NAME] [--add-units] [--replace]`: load a plan."""
 
 from __future__ import annotations
 
@@ -12,9 +12,16 @@ from bot.config import Settings
 from bot.errors import UserError
 from storage import migrate
 from storage.appendix import BadWorkbook
-from storage.importer import ImportProblems, ImportResult, import_plan
+from storage.import_units import NewUnit
+from storage.importer import (
+    ImportProblems,
+    ImportResult,
+    PlanWouldBeReplaced,
+    import_plan,
+)
 
 SHOWN_CHANGES = 50
+SHOWN_ROWS = 8
 
 
 def register(subparsers: Any) -> None:
@@ -22,13 +29,29 @@ def register(subparsers: Any) -> None:
         "import",
         help="nhập kế hoạch (phụ lục Excel .xlsx) vào cơ sở dữ liệu",
         description="Nhập phụ lục kế hoạch (.xlsx). Tệp có bất kỳ dòng lỗi nào sẽ không được "
-        "nhập; mọi lỗi được liệt kê theo dòng, cột, giá trị và lý do.",
+        "nhập; mọi lỗi được liệt kê theo dòng, cột, giá trị và lý do. Đơn vị chưa có trong "
+        "danh mục được liệt kê riêng và chỉ được thêm khi có --add-units.",
     )
     parser.add_argument("path", type=Path, help="đường dẫn tệp .xlsx")
     parser.add_argument(
-        "--dry-run", action="store_true", help="chỉ cho biết sẽ thay đổi gì, không lưu"
+        "--dry-run",
+        action="store_true",
+        help="chỉ cho biết sẽ thay đổi gì (kể cả đơn vị mới), không lưu",
     )
-    parser.add_argument("--sheet", help="tên trang tính (mặc định: trang đầu tiên)")
+    parser.add_argument(
+        "--sheet", help="tên trang tính (mặc định: trang đầu tiên có bảng kế hoạch)"
+    )
+    parser.add_argument(
+        "--add-units",
+        action="store_true",
+        help="thêm vào danh mục các đơn vị tệp nêu mà danh mục chưa có (cùng lần nhập)",
+    )
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="cho phép nhập tệp thiếu quá nửa số nhiệm vụ đang theo dõi (kế hoạch khác); "
+        "nhiệm vụ thiếu được giữ lại, đánh dấu ngừng theo dõi",
+    )
     parser.set_defaults(func=run)
 
 
@@ -41,6 +64,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
                 args.path,
                 sheet=args.sheet,
                 dry_run=args.dry_run,
+                add_units=args.add_units,
+                replace=args.replace,
                 progress=_progress,
                 max_bytes=settings.import_max_bytes,
                 max_rows=settings.import_max_rows,
@@ -49,6 +74,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             raise UserError(f"Không nhập được kế hoạch: {exc}") from None
         except ImportProblems as exc:
             raise UserError(_problems_text(args.path, exc)) from None
+        except PlanWouldBeReplaced as exc:
+            raise UserError(_replace_text(args.path, exc)) from None
     print(summary(result))
     return 0
 
@@ -59,16 +86,56 @@ def _progress(done: int, total: int) -> None:
 
 
 def _problems_text(path: Path, exc: ImportProblems) -> str:
-    lines = [f"Không nhập được “{path.name}”: có {len(exc.problems)} lỗi, chưa lưu gì."]
-    lines += [f"  - {problem}" for problem in exc.problems]
+    if exc.problems:
+        lines = [f"Không nhập được “{path.name}”: có {len(exc.problems)} lỗi, chưa lưu gì."]
+        lines += [f"  - {problem}" for problem in exc.problems]
+    else:
+        lines = [
+            f"Không nhập được “{path.name}”: tệp nêu {len(exc.new_units)} đơn vị chưa có "
+            "trong danh mục, chưa lưu gì."
+        ]
+    if exc.new_units:
+        lines += new_units_text(exc.new_units, "missing")
     return "\n".join(lines)
+
+
+def _replace_text(path: Path, exc: PlanWouldBeReplaced) -> str:
+    shown = ", ".join(exc.missing[:SHOWN_CHANGES])
+    more = "…" if len(exc.missing) > SHOWN_CHANGES else ""
+    return (
+        f"Không nhập “{path.name}”: tệp không có {len(exc.missing)}/{exc.active} nhiệm vụ "
+        "đang theo dõi (quá một nửa), nên giống một kế hoạch khác hơn là bản sửa của kế hoạch "
+        f"đang có. Chưa lưu gì.\n  Nhiệm vụ không có trong tệp: {shown}{more}\n"
+        "  Nếu đúng là muốn thay kế hoạch, chạy lại với --replace (các nhiệm vụ thiếu được giữ "
+        "lại, đánh dấu ngừng theo dõi, không bị xoá); xem trước bằng --dry-run."
+    )
+
+
+def new_units_text(units: list[NewUnit], mode: str) -> list[str]:
+    """The units a file names that the catalog lacks, each with its spellings and rows;
+    `mode` is "missing" (not added), "will_add" (a dry run with --add-units) or "added"."""
+    if mode == "added":
+        lines = [f"Đã thêm {len(units)} đơn vị mới vào danh mục:"]
+    elif mode == "will_add":
+        lines = [f"Sẽ thêm {len(units)} đơn vị mới vào danh mục:"]
+    else:
+        lines = [
+            f"Đơn vị chưa có trong danh mục ({len(units)}); nếu đúng là đơn vị mới, "
+            "nhập lại với --add-units:"
+        ]
+    for unit in units:
+        spellings = f" (cùng một đơn vị: {'; '.join(unit.aliases)})" if unit.aliases else ""
+        rows = ", ".join(str(row) for row in unit.rows[:SHOWN_ROWS])
+        rows += "…" if len(unit.rows) > SHOWN_ROWS else ""
+        lines.append(f"  + {unit.name}{spellings} — dòng {rows}")
+    return lines
 
 
 def summary(result: ImportResult) -> str:
     """The import's outcome in Vietnamese, listing the changes for a dry run."""
     head = "Chạy thử (không lưu gì): " if result.dry_run else "Đã nhập kế hoạch: "
     lines = [
-        f"{head}{result.groups} nhóm, {result.tasks} nhiệm vụ "
+        f"{head}trang tính “{result.sheet}”, {result.groups} nhóm, {result.tasks} nhiệm vụ "
         f"({result.ongoing} nhiệm vụ thường xuyên/hằng năm).",
         f"  Thêm mới: {len(result.created)}; cập nhật: {len(result.updated)}; "
         f"không đổi: {result.unchanged}; không còn trong tệp: {len(result.disappeared)}.",
@@ -81,4 +148,14 @@ def summary(result: ImportResult) -> str:
             lines.append(f"  ~ {code}: {', '.join(changes)}")
     for code in result.disappeared:
         lines.append(f"  ! {code} không còn trong tệp (giữ lại, đánh dấu ngừng theo dõi)")
+    if result.new_units:
+        mode = "missing"
+        if result.units_added:
+            mode = "will_add" if result.dry_run else "added"
+        lines += new_units_text(result.new_units, mode)
+    if result.needs_replace and result.dry_run:
+        lines.append(
+            f"  ! Tệp không có {len(result.disappeared)}/{result.active_before} nhiệm vụ đang "
+            "theo dõi (quá một nửa): khi nhập thật sẽ bị từ chối nếu không có --replace."
+        )
     return "\n".join(lines)

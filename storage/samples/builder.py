@@ -40,7 +40,12 @@ class AppendixGroup:
 
 @dataclass
 class Layout:
-    """How the sheet looks: title rows, a one- or two-row header, a column-number row, footer."""
+    """How the sheet looks: title rows, a one- or two-row header, a column-number row, how
+    group rows are written, a total row, footer, and sheets in front of the table's.
+
+    `group_style`: "columns" ("I" in STT, the name in the next columns, merged), "title"
+    ("I. Name" in the task column) or "number" ("I. Name" in STT, merged across the table).
+    """
 
     titles: Sequence[str] = ("PHỤ LỤC", "KẾ HOẠCH HÀNH ĐỘNG THỰC HIỆN CHUYỂN ĐỔI SỐ")
     two_row_header: bool = True
@@ -48,6 +53,9 @@ class Layout:
     group_in_title_column: bool = False
     footer: Sequence[str] = ()
     sheet_name: str = "Phụ lục"
+    group_style: str = "columns"
+    total_row: str = ""
+    sheets_before: Sequence[tuple[str, Sequence[str]]] = ()
 
 
 def write_appendix(
@@ -56,7 +64,12 @@ def write_appendix(
     """Write `groups` as an .xlsx appendix at `path` and return the path."""
     layout = layout or Layout()
     workbook = Workbook()
-    sheet = workbook.active
+    for name, lines in layout.sheets_before:
+        front = workbook.create_sheet(name)
+        for line in lines:
+            front.append([line])
+    sheet = workbook.worksheets[0]
+    workbook.move_sheet(sheet, offset=len(layout.sheets_before))
     sheet.title = layout.sheet_name
     for title in layout.titles:
         sheet.append([title])
@@ -75,6 +88,10 @@ def write_appendix(
                     cell.data_type = "s"  # text as typed, even when it starts with "="
             if isinstance(task.deadline, date):
                 sheet.cell(sheet.max_row, 5).number_format = "dd/mm/yyyy"
+    if layout.total_row:
+        sheet.append([layout.total_row])
+        row = sheet.max_row
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
     for line in layout.footer:
         sheet.append([line])
     for letter, width in zip("ABCDEF", (6, 60, 28, 32, 20, 36), strict=True):
@@ -112,12 +129,16 @@ def _write_header(sheet: Any, layout: Layout) -> None:
 
 
 def _write_group(sheet: Any, group: AppendixGroup, layout: Layout) -> None:
-    if layout.group_in_title_column:
+    style = "title" if layout.group_in_title_column else layout.group_style
+    if style == "title":
         sheet.append([None, f"{group.roman}. {group.name}"])
+    elif style == "number":
+        sheet.append([f"{group.roman}. {group.name}"])
     else:
         sheet.append([group.roman, group.name])
     row = sheet.max_row
-    sheet.merge_cells(start_row=row, start_column=2, end_row=row, end_column=6)
+    first = 1 if style == "number" else 2
+    sheet.merge_cells(start_row=row, start_column=first, end_row=row, end_column=6)
     for cell in sheet[row]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True)

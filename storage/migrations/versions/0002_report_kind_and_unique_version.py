@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-12-02 09:00:00
+Create Date: 2026-11-27 09:00:00
 
 Before this revision a report's version was counted per (task, unit), so two units reporting on
 one task could both hold version 1. Versions are renumbered per task in the order the reports
