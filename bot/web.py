@@ -36,17 +36,33 @@ def _telegram_webhook(telegram: TelegramChannel, secret: str):  # type: ignore[n
         if not secret or not hmac.compare_digest(given, expected):
             log.warning("webhook delivery refused: missing or wrong secret header")
             return web.Response(status=403, text="forbidden")
-        try:
-            payload = json.loads(await request.text())
-            update = Update.de_json(payload, telegram.bot)
-        except (ValueError, TypeError, KeyError):
+        update = await _one_update(request, telegram)
+        if update is None:
             return web.Response(status=400, text="bad update")
         try:
             await telegram.handle_update(update)
         except Exception:
             # Telegram delivers again after a failure; the dispatcher makes that harmless.
-            log.exception("webhook update %s failed", payload.get("update_id"))
+            log.exception("webhook update %s failed", update.update_id)
             return web.Response(status=500, text="retry")
         return web.Response(text="ok")
 
     return receive
+
+
+async def _one_update(request: web.Request, telegram: TelegramChannel) -> Update | None:
+    """The body as one update object, or None for anything else (never an exception)."""
+    try:
+        payload = json.loads(await request.read())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    # A list, a string, a number or null is valid JSON and still no update.
+    update_id = payload.get("update_id") if isinstance(payload, dict) else None
+    if not isinstance(update_id, int) or isinstance(update_id, bool):
+        log.warning("webhook delivery refused: the body is not one update object")
+        return None
+    try:
+        return Update.de_json(payload, telegram.bot)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        log.warning("webhook delivery refused: the update does not parse")
+        return None

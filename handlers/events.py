@@ -7,12 +7,31 @@ on Zalo and the console.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
 ChatType = Literal["private", "group"]
+
+# C0 and C1 controls (but tab and line feed), DEL, and lone surrogates: invisible in a chat,
+# refused by PostgreSQL (NUL) or by any UTF-8 encoder (surrogates), never meant by a person.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_LINE_BREAKS = re.compile(r"\r\n?")
+_ONE_LINE = re.compile(r"[\t\n]+")
+
+
+def clean_text(text: str) -> str:
+    """`text` without control characters; new lines (CR LF and CR become LF) and tabs stay."""
+    if text.isprintable():  # the common case, and much cheaper than the substitutions
+        return text
+    return _CONTROLS.sub("", _LINE_BREAKS.sub("\n", text))
+
+
+def clean_line(text: str) -> str:
+    """A name on one line: control characters dropped, tabs and new lines made spaces."""
+    return _ONE_LINE.sub(" ", clean_text(text)).strip()
 
 
 @dataclass(frozen=True)
@@ -22,7 +41,13 @@ class IncomingFile:
     file_name: str
     mime_type: str
     size: int | None
+    # A channel that caps downloads returns at most the cap plus one byte: a longer result
+    # than the dialog's limit means the file is too big, whatever its real length.
     read: Callable[[], Awaitable[bytes]]
+
+    def __post_init__(self) -> None:
+        # Every channel builds its files here, so none can hand a handler a raw name.
+        object.__setattr__(self, "file_name", clean_line(self.file_name))
 
 
 @dataclass(frozen=True)
@@ -42,6 +67,19 @@ class Incoming:
     files: tuple[IncomingFile, ...] = ()
     update_key: str | None = None  # unique per platform update, for handling it once
     message_id: str | None = None  # the message a chosen option belongs to
+
+    def __post_init__(self) -> None:
+        # Every channel builds its events here, so no handler ever sees a control character:
+        # what a person typed is cleaned once, at the edge, whichever channel it came by.
+        # (Callback data is left as sent: it is an opaque id that its own parser checks.)
+        fields = {
+            "sender_name": clean_line(self.sender_name),
+            "text": None if self.text is None else clean_text(self.text),
+            "command": None if self.command is None else clean_line(self.command),
+            "args": tuple(a for a in (clean_line(arg) for arg in self.args) if a),
+        }
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
 
 
 @dataclass(frozen=True)

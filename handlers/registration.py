@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+from datetime import datetime
 
 from handlers.context import Ctx
 from handlers.events import Reply
@@ -30,17 +32,26 @@ async def start(ctx: Ctx) -> list[Reply]:
 
 
 async def redeem(ctx: Ctx, code: str) -> list[Reply]:
+    """Joins the sender to the invite's unit, if the code is good, unused up and unexpired."""
+    if ctx.event.chat_type != "private":
+        # Joining records the chat to write to later, and a code belongs to one person.
+        return [Reply(ctx.t("trust_invite_private_only"))]
+    chat = f"{ctx.event.channel}:{ctx.event.chat_id}"
+    locked = await invites.locked_until(ctx.session, chat, ctx.now)
+    if locked is not None:
+        log.info("invite attempt from %s refused: too many wrong codes", chat)
+        return [_throttled(ctx, locked)]
     invite = await invites.find(ctx.session, code.strip())
     verdict = await invites.check(ctx.session, invite, ctx.person, ctx.now)
+    claimed = (
+        verdict == InviteCheck.OK
+        and invite is not None
+        and await invites.claim(ctx.session, invite, ctx.now)
+    )
+    if verdict == InviteCheck.OK and not claimed:
+        verdict = InviteCheck.USED_UP  # taken (or expired) by the time it was our turn
     if verdict != InviteCheck.OK or invite is None:
-        log.info(
-            "invite %s refused for %s/%s: %s",
-            code[:3] + "…",
-            ctx.event.channel,
-            ctx.event.sender_id,
-            verdict,
-        )
-        return [Reply(ctx.t(REFUSALS[verdict]))]
+        return await _refuse(ctx, code, chat, verdict)
     if ctx.person is None:
         ctx.person = await people.create(
             ctx.session,
@@ -61,6 +72,21 @@ async def redeem(ctx: Ctx, code: str) -> list[Reply]:
         await ctx.session.refresh(ctx.person, ["unit"])
     await invites.redeem(ctx.session, invite, ctx.person, ctx.now)
     return [greeting(ctx, "welcome")]
+
+
+async def _refuse(ctx: Ctx, code: str, chat: str, verdict: InviteCheck) -> list[Reply]:
+    log.info("invite %s refused for %s: %s", code[:3] + "…", chat, verdict)
+    if verdict != InviteCheck.UNKNOWN:
+        return [Reply(ctx.t(REFUSALS[verdict]))]
+    invites.wrong_code(ctx.session, chat, f"{ctx.event.channel}:{ctx.event.sender_id}", ctx.now)
+    locked = await invites.locked_until(ctx.session, chat, ctx.now)
+    return [_throttled(ctx, locked) if locked else Reply(ctx.t(REFUSALS[verdict]))]
+
+
+def _throttled(ctx: Ctx, until: datetime) -> Reply:
+    minutes = max(1, math.ceil((until - ctx.now).total_seconds() / 60))
+    local = until.astimezone(ctx.config.tz)
+    return Reply(ctx.t("trust_invite_throttled", time=f"{local:%H:%M}", minutes=minutes))
 
 
 def greeting(ctx: Ctx, key: str) -> Reply:

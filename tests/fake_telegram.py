@@ -2,7 +2,8 @@
 
 Tests push what users do (messages, documents, button presses) and read what the bot sent.
 Updates stay until confirmed by a later getUpdates offset, as on the real server, so a bot
-killed mid-update gets it again. Failures (429, 403) and a held sendMessage can be injected.
+killed mid-update gets it again. Failures (429, 403) and a held sendMessage can be injected,
+also for one chat only; files are served as a stream, and what was served is counted.
 """
 
 from __future__ import annotations
@@ -49,6 +50,14 @@ class FakeTelegram:
         self.files: dict[str, tuple[str, bytes]] = {}
         self.uploads: list[tuple[str, bytes]] = []  # files the bot sent: name, content
         self.failures: list[tuple[str, int, str, dict[str, Any]]] = []
+        # Failures for one chat's calls only: (chat_id, method, code, description, parameters).
+        self.chat_failures: list[tuple[str, str, int, str, dict[str, Any]]] = []
+        # Per file path: bytes written to the bot so far, and whether the whole file went out.
+        self.served: dict[str, int] = {}
+        self.served_whole: set[str] = set()
+        self.download_chunk = 256 * 1024
+        self.download_pause = 0.0  # seconds between chunks: a slow link, so buffers stay small
+        self._sizeless: set[str] = set()
         self.hold_sends = asyncio.Event()
         self.hold_sends.set()
         self.send_started = asyncio.Event()
@@ -84,11 +93,16 @@ class FakeTelegram:
             user["last_name"] = last
         return user
 
-    def _message(self, user_id: int, name: str, **content: Any) -> dict[str, Any]:
+    def _message(
+        self, user_id: int, name: str, group: int | None = None, **content: Any
+    ) -> dict[str, Any]:
+        chat: dict[str, Any] = {"id": user_id, "type": "private", "first_name": name}
+        if group is not None:
+            chat = {"id": group, "type": "group", "title": "Nhóm chuyển đổi số"}
         return {
             "message_id": next(self._messages),
             "date": int(time.time()),
-            "chat": {"id": user_id, "type": "private", "first_name": name},
+            "chat": chat,
             "from": self._user(user_id, name),
             **content,
         }
@@ -100,8 +114,11 @@ class FakeTelegram:
             self._new_update.notify_all()
         return update_id
 
-    async def push_text(self, user_id: int, text: str, name: str = "Nguyễn Văn An") -> int:
-        message = self._message(user_id, name, text=text)
+    async def push_text(
+        self, user_id: int, text: str, name: str = "Nguyễn Văn An", group: int | None = None
+    ) -> int:
+        """A text from `user_id`, in their private chat or, with `group`, in that group."""
+        message = self._message(user_id, name, group, text=text)
         if text.startswith("/"):
             length = len(text.split()[0])
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
@@ -115,18 +132,23 @@ class FakeTelegram:
         mime_type: str = "application/pdf",
         name: str = "Nguyễn Văn An",
         gone: bool = False,
+        sized: bool = True,
     ) -> int:
-        """A document; `gone` makes getFile refuse it, as for a file no longer on the server."""
+        """A document; `gone` makes getFile refuse it, as for a file no longer on the server;
+        `sized=False` leaves `file_size` out of the update and of getFile (it is optional)."""
         file_id = f"doc{next(self._ids)}"
         if not gone:
             self.files[file_id] = (f"documents/{file_name}", content)
-        document = {
+        document: dict[str, Any] = {
             "file_id": file_id,
             "file_unique_id": f"u{file_id}",
             "file_name": file_name,
             "mime_type": mime_type,
-            "file_size": len(content),
         }
+        if sized:
+            document["file_size"] = len(content)
+        else:
+            self._sizeless.add(file_id)
         return await self._push({"message": self._message(user_id, name, document=document)})
 
     async def press(
@@ -150,6 +172,24 @@ class FakeTelegram:
 
     def fail_next(self, method: str, code: int, description: str, **parameters: Any) -> None:
         self.failures.append((method, code, description, parameters))
+
+    def fail_next_to(
+        self, chat_id: int, method: str, code: int, description: str, **parameters: Any
+    ) -> None:
+        """Fail the next `method` call for `chat_id` only; other chats are served."""
+        self.chat_failures.append((str(chat_id), method, code, description, parameters))
+
+    def _failure(self, method: str, params: dict[str, Any]) -> web.Response | None:
+        for index, (name, code, description, extra) in enumerate(self.failures):
+            if name == method:
+                del self.failures[index]
+                return _error(code, description, extra)
+        chat = str(params.get("chat_id", ""))
+        for index, (target, name, code, description, extra) in enumerate(self.chat_failures):
+            if name == method and target == chat:
+                del self.chat_failures[index]
+                return _error(code, description, extra)
+        return None
 
     # ---- what the bot sent ---------------------------------------------------------------
 
@@ -208,13 +248,9 @@ class FakeTelegram:
         self.calls.append(method)
         params = await self._params(request)
         params["_request"] = request
-        for index, (name, code, description, extra) in enumerate(self.failures):
-            if name == method:
-                del self.failures[index]
-                body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
-                if extra:
-                    body["parameters"] = extra
-                return web.json_response(body, status=code)
+        failure = self._failure(method, params)
+        if failure is not None:
+            return failure
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return web.json_response(
@@ -315,18 +351,34 @@ class FakeTelegram:
                 status=400,
             )
         path, content = self.files[file_id]
-        return {
-            "file_id": file_id,
-            "file_unique_id": f"u{file_id}",
-            "file_size": len(content),
-            "file_path": path,
-        }
+        found: dict[str, Any] = {"file_id": file_id, "file_unique_id": f"u{file_id}"}
+        if file_id not in self._sizeless:
+            found["file_size"] = len(content)
+        return {**found, "file_path": path}
 
-    async def _download(self, request: web.Request) -> web.Response:
-        for path, content in self.files.values():
-            if path == request.match_info["path"]:
-                return web.Response(body=content)
-        return web.Response(status=404)
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        """The file in chunks, counting what was written, until done or the bot hangs up."""
+        wanted = request.match_info["path"]
+        content = next((c for path, c in self.files.values() if path == wanted), None)
+        if content is None:
+            return web.Response(status=404)
+        response = web.StreamResponse()
+        response.content_length = len(content)
+        await response.prepare(request)
+        self.served[wanted] = 0
+        try:
+            for start in range(0, len(content), self.download_chunk):
+                if request.transport is None or request.transport.is_closing():
+                    return response  # the bot stopped reading
+                chunk = content[start : start + self.download_chunk]
+                await response.write(chunk)
+                self.served[wanted] += len(chunk)
+                await asyncio.sleep(self.download_pause)
+            await response.write_eof()
+        except ConnectionError:
+            return response
+        self.served_whole.add(wanted)
+        return response
 
     async def _m_setWebhook(self, params: dict[str, Any]) -> Any:
         self.webhook = {"url": params.get("url", ""), "secret": params.get("secret_token", "")}
@@ -342,3 +394,10 @@ class FakeTelegram:
             "has_custom_certificate": False,
             "pending_update_count": len(self.updates),
         }
+
+
+def _error(code: int, description: str, parameters: dict[str, Any]) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+    if parameters:
+        body["parameters"] = parameters
+    return web.json_response(body, status=code)

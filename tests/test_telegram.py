@@ -14,17 +14,19 @@ from pathlib import Path
 import aiohttp
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import open_app
 from bot.channels.telegram import TelegramChannel, build_application, split_text
 from bot.channels.telegram_polling import poll
-from bot.config import load_settings
+from bot.config import Settings, load_settings
 from bot.handler_config import handler_config
 from bot.web import SECRET_HEADER, TELEGRAM_PATH, build_web_app
 from handlers.dispatcher import Dispatcher
-from storage.models import ChannelIdentity, ProcessedUpdate, Report, Task
+from storage.models import ChannelIdentity, InboxEvent, ProcessedUpdate, Report, Task
 from tests.fake_telegram import TOKEN, FakeTelegram, Sent
 from tests.plan_factory import PDF, load_plan, make_invite
+from tests.test_telegram_http import serving
 
 USER = 5550001
 
@@ -33,8 +35,8 @@ USER = 5550001
 class Bot:
     fake: FakeTelegram
     channel: TelegramChannel
-    sessions: object
-    settings: object
+    sessions: async_sessionmaker[AsyncSession]
+    settings: Settings
 
 
 async def cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
@@ -77,6 +79,7 @@ async def running_bot(
                     await asyncio.wait_for(task, 10)
                 except TimeoutError:
                     task.cancel()
+            await channel.close()
             await application.shutdown()
 
 
@@ -206,15 +209,8 @@ async def webhook_post(url: str, payload: dict, secret: str | None) -> int:  # t
 
 @asynccontextmanager
 async def webhook_server(bot: Bot, secret: str) -> AsyncIterator[str]:
-    runner = aiohttp.web.AppRunner(build_web_app(bot.channel, secret))
-    await runner.setup()
-    site = aiohttp.web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serving(build_web_app(bot.channel, secret)) as base:
+        yield base
 
 
 def text_update(update_id: int, text: str, user: int = USER) -> dict:  # type: ignore[type-arg]
@@ -334,13 +330,28 @@ async def test_a_blocked_user_is_marked_unreachable(
         assert reachable is False
 
 
-async def test_a_flood_limit_is_waited_out(
+async def test_a_flood_limit_is_waited_out_by_its_chat_alone(
     fake: FakeTelegram, tmp_path: Path, sqlite_url: str
 ) -> None:
-    async with running_bot(fake, sqlite_url, tmp_path / "data"):
-        fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    other = USER + 1
+    async with running_bot(fake, sqlite_url, tmp_path / "data") as bot:
+        fake.fail_next_to(USER, "sendMessage", 429, "Too Many Requests: retry after 2",
+                          retry_after=2)  # fmt: skip
+        began = asyncio.get_running_loop().time()
         await fake.push_text(USER, "/trogiup")
-        assert "/start" in (await reply_to(fake, 1)).text or fake.to(USER)
+        await fake.push_text(other, "/trogiup")
+
+        assert "/start" in (await fake.wait_sent(other, 1))[0].text
+        assert fake.to(USER) == []  # held, while the other chat was answered
+        assert "/start" in (await reply_to(fake, 1)).text
+        assert asyncio.get_running_loop().time() - began >= 2
+        for _ in range(100):  # the note that it went out follows the message itself
+            async with bot.sessions() as session:
+                held = (await session.scalars(select(InboxEvent))).all()
+            if held and held[0].handled_at is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert len(held) == 1 and held[0].handled_at is not None
 
 
 async def test_a_poller_cancelled_mid_long_poll_leaves_no_request_behind(

@@ -4,16 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from aiohttp import web
 from telegram import Bot
 from telegram.error import NetworkError, TimedOut
 
-from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram_http import AiohttpRequest, download
 from tests.fake_telegram import TOKEN, FakeTelegram
 
 USER = 5550002
+
+
+@asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """`app` served on 127.0.0.1 while the block runs; its base URL."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
 
 
 def bot_for(url: str, **request: float) -> Bot:
@@ -49,19 +65,12 @@ async def test_a_server_that_does_not_answer_in_time_is_a_timeout() -> None:
 
     app = web.Application()
     app.router.add_post("/{tail:.*}", slow)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
+    async with serving(app) as base:
         request = AiohttpRequest(read_timeout=0.2)
         await request.initialize()
         with pytest.raises(TimedOut):
-            await request.post(f"http://127.0.0.1:{port}/bot{TOKEN}/getMe")
+            await request.post(f"{base}/bot{TOKEN}/getMe")
         await request.shutdown()
-    finally:
-        await runner.cleanup()
 
 
 async def test_a_server_that_is_not_there_is_a_network_error() -> None:
@@ -73,3 +82,32 @@ async def test_a_server_that_is_not_there_is_a_network_error() -> None:
     with pytest.raises(NetworkError, match="aiohttp"):
         await request.post(f"http://127.0.0.1:{port}/bot{TOKEN}/getMe")
     await request.shutdown()
+
+
+async def test_a_download_stops_at_its_limit_even_on_an_endless_body() -> None:
+    sent = 0
+
+    async def endless(request: web.Request) -> web.StreamResponse:
+        nonlocal sent
+        response = web.StreamResponse()  # no Content-Length, no end: only a cap stops it
+        await response.prepare(request)
+        try:
+            while True:
+                await response.write(b"x" * 65536)
+                sent += 65536
+                await asyncio.sleep(0)
+        except ConnectionError:
+            return response
+
+    async def missing(request: web.Request) -> web.Response:
+        return web.Response(status=404)
+
+    app = web.Application()
+    app.router.add_get("/endless", endless)
+    app.router.add_get("/missing", missing)
+    async with serving(app) as base:
+        body = await asyncio.wait_for(download(f"{base}/endless", 1_000_000), 10)
+        assert len(body) == 1_000_001
+        with pytest.raises(NetworkError, match="404"):
+            await download(f"{base}/missing", 1000)
+    assert sent < 1_000_000 * 50  # it hung up; the server stopped writing soon after

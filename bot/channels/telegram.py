@@ -3,6 +3,10 @@
 A thin translator around python-telegram-bot's Application. Each update is handed to the
 dispatcher; its replies are sent, then marked delivered, so a crash in between resends them
 when the update comes again, and never repeats the step itself.
+
+A flood limit (429 with `retry_after`) holds that chat's answers only: the update is written
+down (bot.channels.inbox) and its answer queued for the chat (bot.channels.chat_holds), so
+the poller and every other chat go on; after a restart, `resume_held` sends what was held.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram import (
@@ -25,10 +30,12 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, ApplicationBuilder
 
-from bot.channels.telegram_http import AiohttpRequest
+from bot.channels import inbox
+from bot.channels.chat_holds import ChatHolds, Wait
+from bot.channels.telegram_http import AiohttpRequest, download
 from bot.config import Settings
-from handlers.dispatcher import Dispatcher
-from handlers.events import Incoming, IncomingFile, Reply
+from handlers.dispatcher import Dispatcher, utc_now
+from handlers.events import Incoming, IncomingFile, Reply, clean_text
 
 CHANNEL = "telegram"
 MAX_TEXT = 4096
@@ -96,6 +103,26 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows)
 
 
+class ChatFlooded(Exception):
+    """Telegram refused a call to this chat for `seconds` (a flood limit); `unsent` remains."""
+
+    def __init__(self, seconds: float, unsent: list[Reply] | None = None) -> None:
+        super().__init__(f"flood limit: wait {seconds:g}s")
+        self.seconds, self.unsent = seconds, unsent or []
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """An update's answer on its way: where it goes, what remains to send, how to close it."""
+
+    chat_id: str
+    replies: list[Reply]
+    message_id: str | None
+    person: str | None  # set in a private chat: who is unreachable if the bot is blocked
+    delivery_key: str | None
+    update_key: str
+
+
 class TelegramChannel:
     """Turns updates into events for the dispatcher and delivers its replies."""
 
@@ -103,26 +130,87 @@ class TelegramChannel:
         self.application = application
         self.bot: Bot = application.bot
         self.dispatcher = dispatcher
+        self.holds: ChatHolds[Outgoing] = ChatHolds(self._send_held)
 
-    async def handle_update(self, update: Update) -> None:
-        """Handle one update fully; raises only if it must be retried (nothing was lost)."""
+    async def handle_update(self, update: Update, *, resumed: bool = False) -> bool:
+        """Handle one update fully; raises only if it must be retried (nothing was lost).
+
+        Returns False when the answer was held for a flood limit: it is written down and
+        goes out when the chat may be written to again, or after a restart.
+        """
         event = self.to_incoming(update)
-        if update.callback_query is not None:
-            try:
-                await self._call(self.bot.answer_callback_query, update.callback_query.id)
-            except BadRequest as exc:  # a query too old to answer still carries its choice
-                log.info("could not answer callback query: %s", exc)
+        if update.callback_query is not None and not resumed:
+            await self._answer_query(update.callback_query)
         if event is None:
-            return
+            return True
         handled = await self.dispatcher.handle(event)
-        await self.deliver(
+        out = Outgoing(
             event.chat_id,
             handled.replies,
             event.message_id,
             event.sender_id if event.chat_type == "private" else None,
+            handled.delivery_key,
+            str(update.update_id),
         )
-        if handled.delivery_key:
-            await self.dispatcher.mark_delivered(handled.delivery_key)
+        if not out.replies:  # nothing to say (e.g. a redelivery already answered)
+            await self._delivered(out, forget=resumed)
+            return True
+        if self.holds.holding(out.chat_id):  # answers to one chat go out in order
+            await self._hold(out, update, 0.0)
+            return False
+        try:
+            await self.deliver(out.chat_id, out.replies, out.message_id, out.person)
+        except ChatFlooded as flood:
+            await self._hold(replace(out, replies=flood.unsent), update, flood.seconds)
+            return False
+        await self._delivered(out, forget=resumed)
+        return True
+
+    async def resume_held(self) -> None:
+        """Send the answers a previous run held for a flood limit and could not send."""
+        for key, payload in await inbox.pending(self.dispatcher.sessions, CHANNEL):
+            try:
+                update = Update.de_json(payload["update"], self.bot)
+                await self.handle_update(update, resumed=True)
+            except Exception:
+                log.exception("a held answer (update %s) could not be sent; kept for later", key)
+
+    async def close(self) -> None:
+        """Stop waiting for flood limits; what is held stays written down for the next run."""
+        await self.holds.close()
+
+    async def _answer_query(self, query: CallbackQuery) -> None:
+        try:
+            await self._call(self.bot.answer_callback_query, query.id)
+        except BadRequest as exc:  # a query too old to answer still carries its choice
+            log.info("could not answer callback query: %s", exc)
+        except ChatFlooded:  # only the button's spinner: not worth holding anything for
+            log.info("callback query left unanswered: flood limit")
+
+    async def _hold(self, out: Outgoing, update: Update, seconds: float) -> None:
+        # Written down before the poller confirms the update, so a shutdown loses nothing.
+        payload = {"chat_id": out.chat_id, "update": update.to_dict()}
+        now = utc_now()
+        await inbox.remember(self.dispatcher.sessions, CHANNEL, out.update_key, payload, now)
+        if seconds:
+            log.info("telegram chat %s is held for %.0fs (flood limit)", out.chat_id, seconds)
+        else:
+            log.info("telegram chat %s: an answer queued behind its held ones", out.chat_id)
+        self.holds.hold(out.chat_id, seconds, out)
+
+    async def _send_held(self, out: Outgoing) -> Wait[Outgoing] | None:
+        try:
+            await self.deliver(out.chat_id, out.replies, out.message_id, out.person)
+        except ChatFlooded as flood:
+            return Wait(flood.seconds, replace(out, replies=flood.unsent))
+        await self._delivered(out, forget=True)
+        return None
+
+    async def _delivered(self, out: Outgoing, *, forget: bool) -> None:
+        if out.delivery_key:
+            await self.dispatcher.mark_delivered(out.delivery_key)
+        if forget:
+            await inbox.forget(self.dispatcher.sessions, CHANNEL, out.update_key, utc_now())
 
     def to_incoming(self, update: Update) -> Incoming | None:
         if update.callback_query is not None:
@@ -131,9 +219,10 @@ class TelegramChannel:
         if message is None or message.from_user is None:
             return None
         base = self._base(update, message)
-        text = message.text or message.caption or ""
-        if message.text and message.text.startswith("/"):
-            head, *args = message.text.split()
+        # Cleaned before it is split, so a control character cannot hide a command's end.
+        text = clean_text(message.text or message.caption or "")
+        if message.text and text.startswith("/"):
+            head, *args = text.split()
             command = head[1:].split("@", 1)[0].lower()
             return Incoming(**base, text=text, command=command, args=tuple(args))
         return Incoming(**base, text=text or None, files=self._files(message))
@@ -192,19 +281,31 @@ class TelegramChannel:
         return ()
 
     def _reader(self, file_id: str) -> Callable[[], Awaitable[bytes]]:
+        limit = self.dispatcher.config.max_file_bytes
+
         async def read() -> bytes:
             file = await self.bot.get_file(file_id)
-            return bytes(await file.download_as_bytearray())
+            if not file.file_path:
+                raise BadRequest("the Bot API gave no path for this file")
+            # Streamed and cut after the limit: `file_size` may be missing or wrong.
+            return await download(file.file_path, limit)
 
         return read
 
     async def deliver(
         self, chat_id: str, replies: list[Reply], message_id: str | None, person: str | None
     ) -> None:
-        """Send each reply; the dialog's prompt is edited in place when a button was pressed."""
+        """Send each reply; the dialog's prompt is edited in place when a button was pressed.
+
+        Raises ChatFlooded, naming the replies not sent, when Telegram asks this chat to wait.
+        """
         try:
-            for reply in replies:
-                await self._send_one(chat_id, reply, message_id)
+            for index, reply in enumerate(replies):
+                try:
+                    await self._send_one(chat_id, reply, message_id)
+                except ChatFlooded as flood:
+                    flood.unsent = replies[index:]
+                    raise
         except Forbidden:
             log.info("telegram chat %s blocked the bot; marked unreachable", chat_id)
             if person:
@@ -236,23 +337,22 @@ class TelegramChannel:
             await self._call(self.bot.send_document, chat_id, file.content, filename=file.file_name)
 
     async def _call(self, method: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
-        """Call the Bot API, waiting out flood limits and retrying passing network faults."""
+        """Call the Bot API, retrying passing network faults; a flood limit is ChatFlooded."""
         for attempt in range(1, SEND_ATTEMPTS + 1):
             try:
                 return await method(*args, **kwargs)
             except RetryAfter as exc:
-                delay = (
-                    exc.retry_after
-                    if isinstance(exc.retry_after, int | float)
-                    else exc.retry_after.total_seconds()
-                )
-                log.info("telegram asks to wait %ss", delay)
-                await asyncio.sleep(float(delay))
+                # Never waited for here: that would hold up whoever shares this task.
+                raise ChatFlooded(_seconds(exc.retry_after)) from exc
             except (TimedOut, NetworkError) as exc:
                 if isinstance(exc, BadRequest | Forbidden) or attempt == SEND_ATTEMPTS:
                     raise
                 await asyncio.sleep(0.2 * 2**attempt + random.random() * 0.2)
         raise TimedOut("gave up after retries")
+
+
+def _seconds(wait: float | timedelta) -> float:
+    return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
 
 
 def _utc(moment: datetime | None) -> datetime:

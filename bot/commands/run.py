@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import signal
 from contextlib import suppress
@@ -24,6 +25,8 @@ from handlers.dispatcher import Dispatcher
 from storage import migrate
 
 log = logging.getLogger(__name__)
+# How long a stop waits for webhook requests in flight: a few seconds, whatever is pending.
+SHUTDOWN_SECONDS = 3.0
 
 
 def register(subparsers: Any) -> None:
@@ -57,6 +60,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             else:
                 await _serve_polling(settings, channel, stop)
         finally:
+            await channel.close()
             await application.shutdown()
     log.info("tiendo stopped")
     return 0
@@ -72,10 +76,11 @@ def _stop_event() -> asyncio.Event:
 
 
 async def _serve_polling(settings: Settings, channel: TelegramChannel, stop: asyncio.Event) -> None:
-    await channel.bot.delete_webhook()
     web_runner = await _start_web(settings, None)
     log.info("tiendo is running (Telegram long polling) as @%s", channel.bot.username)
     try:
+        await channel.bot.delete_webhook()
+        await channel.resume_held()
         await poll(channel, stop)
     finally:
         await web_runner.cleanup()
@@ -91,13 +96,34 @@ async def _serve_webhook(settings: Settings, channel: TelegramChannel, stop: asy
     )
     log.info("tiendo is running (Telegram webhook) as @%s", channel.bot.username)
     try:
+        await channel.resume_held()
         await stop.wait()
     finally:
         await runner.cleanup()
 
 
 async def _start_web(settings: Settings, channel: TelegramChannel | None) -> web.AppRunner:
+    """The HTTP server started; a port already taken is a UserError naming it."""
     runner = web.AppRunner(build_web_app(channel, settings.webhook_secret))
     await runner.setup()
-    await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+    site = web.TCPSite(
+        runner, settings.http_host, settings.http_port, shutdown_timeout=SHUTDOWN_SECONDS
+    )
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise UserError(
+            f"Không mở được cổng HTTP {settings.http_host}:{settings.http_port}: "
+            f"{_port_problem(exc)}. Hãy dừng chương trình đang dùng cổng đó "
+            "hoặc đặt HTTP_PORT khác."
+        ) from None
     return runner
+
+
+def _port_problem(exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return "cổng này đang được một chương trình khác dùng"
+    if exc.errno == errno.EACCES:
+        return "không có quyền mở cổng này"
+    return f"lỗi hệ thống {exc.errno} ({exc.strerror or type(exc).__name__})"
