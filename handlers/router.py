@@ -20,6 +20,9 @@ class Command:
     run: Callable[[Ctx], Awaitable[list[Reply]]]
     needs: str
     starts_dialog: bool = False
+    # A dialog, or a view of one unit's data: answered in a private chat only, since a group's
+    # members are not all of that unit.
+    private_only: bool = False
 
 
 async def cancel(ctx: Ctx) -> list[Reply]:
@@ -34,11 +37,11 @@ COMMANDS: dict[str, Command] = {
     "start": Command(registration.start, ANYONE),
     "trogiup": Command(views.help_text, ANYONE),
     "huy": Command(cancel, ANYONE),
-    "baocao": Command(report.begin, UNIT, starts_dialog=True),
-    "giahan": Command(extension.begin, UNIT, starts_dialog=True),
-    "nhiemvu": Command(views.tasks, UNIT),
-    "lichsu": Command(views.history, UNIT),
-    "ngonngu": Command(language.begin, REGISTERED, starts_dialog=True),
+    "baocao": Command(report.begin, UNIT, starts_dialog=True, private_only=True),
+    "giahan": Command(extension.begin, UNIT, starts_dialog=True, private_only=True),
+    "nhiemvu": Command(views.tasks, UNIT, private_only=True),
+    "lichsu": Command(views.history, UNIT, private_only=True),
+    "ngonngu": Command(language.begin, REGISTERED, starts_dialog=True, private_only=True),
 }
 ALIASES = {
     "help": "trogiup",
@@ -64,6 +67,8 @@ async def route(ctx: Ctx) -> list[Reply]:
     if event.command:
         return replies + await run_command(ctx, event.command)
     text = (event.text or "").strip()
+    if event.chat_type != "private" and not (ctx.person is None and _CODE.match(text)):
+        return replies  # a group's talk is not for the bot, only its commands (and a code shown)
     if ctx.in_dialog():
         answer = Answer(resolve(ctx, event.option_id, text), text, event.files)
         return replies + await advance(ctx, answer)
@@ -82,6 +87,8 @@ async def run_command(ctx: Ctx, name: str) -> list[Reply]:
     command = COMMANDS.get(name)
     if command is None:
         return [Reply(ctx.t("unknown_command", command=name))]
+    if command.private_only and ctx.event.chat_type != "private":
+        return [Reply(ctx.t("private_chat_only", command=name))]
     if command.needs != ANYONE and ctx.person is None:
         return [Reply(ctx.t("not_registered"))]
     if command.needs == UNIT and (ctx.person is None or ctx.person.unit_id is None):
