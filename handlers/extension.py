@@ -35,14 +35,14 @@ async def chosen(ctx: Ctx, picked: Assignment) -> str | Refusal:
 
 async def _refusal(ctx: Ctx, picked: Assignment) -> Refusal | None:
     if not picked.leads:
-        return Refusal(ctx.t("extension_not_lead", code=picked.task.code))
+        return Refusal(ctx.t("extension_not_lead", code=task_picker.code(ctx, picked.task)))
     waiting = (await pending_extensions(ctx.session, [picked.task.id])).get(picked.task.id)
     if waiting is None:
         return None
     return Refusal(
         ctx.t(
             "extension_already_pending",
-            code=picked.task.code,
+            code=task_picker.code(ctx, picked.task),
             at=moment(waiting.requested_at, ctx.config.tz),
             date=day(waiting.proposed_date),
         )
@@ -65,7 +65,7 @@ async def ask_date(ctx: Ctx) -> Reply | Finish:
     return Reply(
         ctx.t(
             "extension_ask_date",
-            code=task.code,
+            code=task_picker.code(ctx, task),
             title=short(task.title, 120),
             deadline=deadline_words(ctx, task),
             today=day(ctx.today),
@@ -114,7 +114,7 @@ async def ask_confirm(ctx: Ctx) -> Reply | Finish:
     proposed = date.fromisoformat(ctx.data["proposed"])
     text = ctx.t(
         "extension_summary",
-        code=task.code,
+        code=task_picker.code(ctx, task),
         title=short(task.title, 120),
         date=day(proposed),
         reason=ctx.data["reason"],
@@ -147,7 +147,10 @@ async def take_confirm(ctx: Ctx, answer: Answer) -> str | Refusal | Finish:
         [
             Reply(
                 ctx.t(
-                    "extension_sent", id=request.id, code=task.code, date=day(request.proposed_date)
+                    "extension_sent",
+                    id=request.id,
+                    code=task_picker.code(ctx, task),
+                    date=day(request.proposed_date),
                 ),
                 replace_prompt=True,
             )

@@ -79,7 +79,7 @@ async def ask_status(ctx: Ctx) -> Reply | Finish:
     options = tuple(Option(f"st:{c}", _status_words(ctx, task, c)) for c in CHOSEN_STATUSES)
     text = ctx.t(
         "report_ask_status",
-        code=task.code,
+        code=task_picker.code(ctx, task),
         title=short(task.title, 160),
         deadline=deadline_words(ctx, task),
     )
@@ -236,7 +236,7 @@ async def ask_confirm(ctx: Ctx) -> Reply | Finish:
     data = ctx.data
     none = ctx.t("none")
     texts = {
-        "code": task.code,
+        "code": task_picker.code(ctx, task),
         "title": short(task.title, 160),
         "results": data.get("results") or none,
         "difficulties": data.get("difficulties") or none,
@@ -268,7 +268,7 @@ async def take_confirm(ctx: Ctx, answer: Answer) -> str | Refusal | Finish:
         return Finish([Reply(ctx.t("task_not_yours"))])
     if not picked.leads and not _contribution(ctx):
         # The plan changed under the dialog: the unit no longer leads this task.
-        return Finish([Reply(ctx.t("report_not_lead", code=picked.task.code))])
+        return Finish([Reply(ctx.t("report_not_lead", code=task_picker.code(ctx, picked.task)))])
     return Finish([await _send(ctx, picked.task)])
 
 
@@ -310,11 +310,15 @@ async def _send(ctx: Ctx, task: Task) -> Reply:
         now=ctx.now,
     )
     if submission.kind == ReportKind.CONTRIBUTION:
-        text = ctx.t("contribution_sent", id=report.id, code=task.code)
+        text = ctx.t("contribution_sent", id=report.id, code=task_picker.code(ctx, task))
     else:
         status = ctx.t(f"status_{report.status}")
         text = ctx.t(
-            "report_sent", id=report.id, code=task.code, status=status, percent=report.percent
+            "report_sent",
+            id=report.id,
+            code=task_picker.code(ctx, task),
+            status=status,
+            percent=report.percent,
         )
     return Reply(text, replace_prompt=True)
 

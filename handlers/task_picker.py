@@ -2,11 +2,15 @@
 
 A dialog says what follows the choice (`Chosen`): the next step's name, or a refusal when its
 unit's part in the task does not allow it (only the lead unit may ask for more time).
+When the unit has tasks in several followed plans, the tasks come plan by plan and each code
+carries its plan's short name ("KH 2023 · I.3"); a typed code that several plans use is asked
+about ("which one?"), and "KH2023 I.3" names the plan at once. With one plan nothing shows.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 
 from handlers.context import Ctx
@@ -20,21 +24,46 @@ from storage.repositories.tasks import Assignment
 log = logging.getLogger(__name__)
 PAGE = 8
 Chosen = Callable[[Ctx, Assignment], Awaitable[str | Refusal]]
+# What a dialog keeps: the tasks a typed code matched in several plans; whether codes show
+# their plan.
+AMONG, WITH_PLAN = "among", "with_plan"
+# "I.3", "KH2023 I.3", "KH 2023 · I.3", "CT 284: VII.3.a": the code is the last word.
+_TYPED = re.compile(r"^(?:(?P<plan>.*?)[\s·:,;|/\-]+)?(?P<code>[^\s·:,;|/]+)$")
+
+
+def split_code(text: str) -> tuple[str, str]:
+    """(the plan's name as typed, or "", the task code) from what a person typed."""
+    match = _TYPED.match(text.strip())
+    if match is None:
+        return "", text.strip()
+    return (match.group("plan") or "").strip(" ·:"), match.group("code")
+
+
+def code(ctx: Ctx, task: Task, with_plan: bool | None = None) -> str:
+    """The task's code as this person reads it: "I.3", or "KH 2023 · I.3" when the unit's
+    tasks span several plans."""
+    shown = ctx.data.get(WITH_PLAN, False) if with_plan is None else with_plan
+    return ctx.t("plan_code", plan=task.plan.short_name, code=task.code) if shown else task.code
 
 
 async def ask(ctx: Ctx, prompt_key: str, led_only: bool = False) -> Reply | Finish:
     assert ctx.person is not None and ctx.person.unit is not None
     unit = ctx.person.unit
     found = await task_store.for_unit(ctx.session, unit, ctx.today)
-    listed = found.led if led_only else found.all()
+    # Plan by plan; within a plan, the tasks it leads first (a stable sort keeps that order).
+    listed = sorted(found.led if led_only else found.all(), key=lambda task: task.plan_id)
     if not listed:
         empty = "no_led_tasks" if led_only and found.cooperating else "no_tasks"
         return Finish([Reply(ctx.t(empty, unit=unit.name))])
     cooperating = {task.id for task in found.cooperating}
+    among = [task for task in found.all() if task.id in (ctx.data.get(AMONG) or [])]
+    if among:
+        return _ask_among(ctx, among, cooperating)
+    with_plan = len({task.plan_id for task in found.all()}) > 1
     pages = (len(listed) + PAGE - 1) // PAGE
     page = min(int(ctx.data.get("page", 0)), pages - 1)
     options = [
-        _option(ctx, task, task.id in cooperating)
+        _option(ctx, task, task.id in cooperating, with_plan)
         for task in listed[page * PAGE : (page + 1) * PAGE]
     ]
     if page > 0:
@@ -47,15 +76,22 @@ async def ask(ctx: Ctx, prompt_key: str, led_only: bool = False) -> Reply | Fini
     return Reply(text, tuple(options))
 
 
-def _option(ctx: Ctx, task: Task, cooperating: bool) -> Option:
-    label = f"{task.code} · {short(task.title, 48)}"
+def _ask_among(ctx: Ctx, tasks: list[Task], cooperating: set[int]) -> Reply:
+    """Which of the plans' tasks with the code typed (each shown with its plan)."""
+    options = tuple(_option(ctx, task, task.id in cooperating, True) for task in tasks)
+    return Reply(ctx.t("task_code_in_plans", code=tasks[0].code, count=len(tasks)), options)
+
+
+def _option(ctx: Ctx, task: Task, cooperating: bool, with_plan: bool) -> Option:
+    label = f"{code(ctx, task, with_plan)} · {short(task.title, 48)}"
     if cooperating:
         label = ctx.t("task_option_cooperating", label=label)
     return Option(f"t:{task.id}", label)
 
 
-async def take(ctx: Ctx, answer: Answer) -> Assignment | Refusal | int:
-    """The chosen task, a page number to show, or why the answer is refused."""
+async def take(ctx: Ctx, answer: Answer) -> Assignment | list[Assignment] | Refusal | int:
+    """The chosen task, the tasks of several plans a typed code matched, a page number to
+    show, or why the answer is refused."""
     assert ctx.person is not None and ctx.person.unit is not None
     option = answer.option_id or ""
     if option.startswith("pg:") and option[3:].isdigit():
@@ -73,10 +109,13 @@ async def take(ctx: Ctx, answer: Answer) -> Assignment | Refusal | int:
             return Refusal(ctx.t("task_not_yours"))
         return found
     if answer.text:
-        found = await task_store.find_code_for_unit(ctx.session, ctx.person.unit, answer.text)
-        if found is not None:
-            return found
-        return Refusal(ctx.t("task_code_unknown", code=short(answer.text, 20)))
+        plan, typed = split_code(answer.text)
+        matched = await task_store.find_code_for_unit(ctx.session, ctx.person.unit, typed, plan)
+        if len(matched) == 1:
+            return matched[0]
+        if matched:
+            return matched
+        return Refusal(ctx.t("task_code_unknown", code=short(answer.text, 30)))
     return Refusal(ctx.t("choose_task"))
 
 
@@ -107,6 +146,9 @@ async def current_or_finish(ctx: Ctx) -> Task | Finish:
 
 
 async def _choose(ctx: Ctx, picked: Assignment, chosen: Chosen) -> str | Refusal:
+    assert ctx.person is not None and ctx.person.unit is not None
+    with_plan = await task_store.plan_count(ctx.session, ctx.person.unit) > 1
+    ctx.put(**{AMONG: None, WITH_PLAN: with_plan})
     following = await chosen(ctx, picked)
     if not isinstance(following, Refusal):
         ctx.put(task_id=picked.task.id)
@@ -114,12 +156,26 @@ async def _choose(ctx: Ctx, picked: Assignment, chosen: Chosen) -> str | Refusal
     return following
 
 
+async def _picked(
+    ctx: Ctx, picked: Assignment | list[Assignment] | Refusal | int, chosen: Chosen
+) -> str | Refusal | int:
+    """What follows an answer to "which task?": the next step, a page, or the same question
+    among the plans' tasks a typed code matched."""
+    if isinstance(picked, list):
+        ctx.put(**{AMONG: [found.task.id for found in picked], "page": 0})
+        return "task"
+    if isinstance(picked, Assignment):
+        return await _choose(ctx, picked, chosen)
+    return picked
+
+
 async def begin(ctx: Ctx, dialog: str, chosen: Chosen) -> list[Reply]:
-    """Start `dialog` at its task step, or past it when the command named the task."""
+    """Start `dialog` at its task step, or past it when the command named the task
+    ("/baocao I.3", "/baocao KH2023 I.3", "/baocao KH 2023 · I.3")."""
     ctx.clear()
     if ctx.event.args:
-        picked = await take(ctx, Answer(None, ctx.event.args[0]))
-        following = await _choose(ctx, picked, chosen) if isinstance(picked, Assignment) else picked
+        typed = Answer(None, " ".join(ctx.event.args))
+        following = await _picked(ctx, await take(ctx, typed), chosen)
         if isinstance(following, str):
             return await enter(ctx, dialog, following)
         if isinstance(following, Refusal):
@@ -135,12 +191,10 @@ def task_step(prompt_key: str, chosen: Chosen, led_only: bool = False) -> Step:
         return await ask(ctx, prompt_key, led_only)
 
     async def take_task(ctx: Ctx, answer: Answer) -> str | Refusal:
-        picked = await take(ctx, answer)
-        if isinstance(picked, Refusal):
-            return picked
-        if isinstance(picked, int):
-            ctx.put(page=picked)
+        following = await _picked(ctx, await take(ctx, answer), chosen)
+        if isinstance(following, int):
+            ctx.put(page=following)
             return "task"
-        return await _choose(ctx, picked, chosen)
+        return following
 
     return Step(ask_task, take_task)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers import task_picker
 from handlers.context import Ctx
 from handlers.events import Reply
 from handlers.i18n import day, moment
@@ -35,7 +36,8 @@ async def help_text(ctx: Ctx) -> list[Reply]:
 
 async def tasks(ctx: Ctx) -> list[Reply]:
     """The unit's tasks, those it leads and those it cooperates on apart: status (a task never
-    reported on says so), percent, deadline and days left or overdue, pending extensions."""
+    reported on says so), percent, deadline and days left or overdue, pending extensions.
+    Tasks in several followed plans come plan by plan, each code with its plan's short name."""
     assert ctx.person is not None and ctx.person.unit is not None
     unit = ctx.person.unit
     found = await task_store.for_unit(ctx.session, unit, ctx.today)
@@ -43,20 +45,48 @@ async def tasks(ctx: Ctx) -> list[Reply]:
         return [Reply(ctx.t("no_tasks", unit=unit.name))]
     pending = await task_store.pending_extensions(ctx.session, [task.id for task in found.all()])
     lines = [ctx.t("tasks_title", unit=unit.name, count=len(found.all()))]
-    for title, listed, cooperating in (
-        ("tasks_led", found.led, False),
-        ("tasks_cooperating", found.cooperating, True),
+    plans = list(dict.fromkeys(task.plan_id for task in found.all()))
+    for plan_id in plans:
+        led = [task for task in found.led if task.plan_id == plan_id]
+        cooperating = [task for task in found.cooperating if task.plan_id == plan_id]
+        if len(plans) > 1:
+            plan = (led or cooperating)[0].plan
+            count = len(led) + len(cooperating)
+            lines.append(
+                "\n" + ctx.t("tasks_plan", plan=plan.short_name, name=plan.name, count=count)
+            )
+        lines += _part_lines(ctx, led, cooperating, pending, len(plans) > 1)
+    return [Reply("\n".join(lines))]
+
+
+def _part_lines(
+    ctx: Ctx,
+    led: list[Task],
+    cooperating: list[Task],
+    pending: dict[int, PendingExtension],
+    with_plan: bool,
+) -> list[str]:
+    lines: list[str] = []
+    for title, listed, cooperates in (
+        ("tasks_led", led, False),
+        ("tasks_cooperating", cooperating, True),
     ):
         if listed:
             lines.append("\n" + ctx.t(title, count=len(listed)))
             lines += [
-                line for task in listed for line in _task_lines(ctx, task, pending, cooperating)
+                line
+                for task in listed
+                for line in _task_lines(ctx, task, pending, cooperates, with_plan)
             ]
-    return [Reply("\n".join(lines))]
+    return lines
 
 
 def _task_lines(
-    ctx: Ctx, task: Task, pending: dict[int, PendingExtension], cooperating: bool
+    ctx: Ctx,
+    task: Task,
+    pending: dict[int, PendingExtension],
+    cooperating: bool,
+    with_plan: bool,
 ) -> list[str]:
     waiting = pending.get(task.id)
     status = task_status(task, ctx.today, extension_pending=waiting is not None)
@@ -66,7 +96,8 @@ def _task_lines(
         "deadline": deadline_words(ctx, task),
     }
     key = "task_line_unreported" if status == TaskStatus.NOT_REPORTED else "task_line"
-    lines = [f"\n{task.code} · {short(task.title)}", "   " + ctx.t(key, **values)]
+    code = task_picker.code(ctx, task, with_plan)
+    lines = [f"\n{code} · {short(task.title)}", "   " + ctx.t(key, **values)]
     if cooperating:
         lines.append("   " + ctx.t("task_lead_unit", unit=task.lead_unit.name))
     if waiting is not None:
@@ -84,13 +115,15 @@ async def history(ctx: Ctx) -> list[Reply]:
     )
     if not found:
         return [Reply(ctx.t("no_reports"))]
-    return [Reply("\n".join([ctx.t("history_title"), *(_history_line(ctx, r) for r in found)]))]
+    with_plan = len({report.task.plan_id for report in found}) > 1
+    lines = [_history_line(ctx, report, with_plan) for report in found]
+    return [Reply("\n".join([ctx.t("history_title"), *lines]))]
 
 
-def _history_line(ctx: Ctx, report: Report) -> str:
+def _history_line(ctx: Ctx, report: Report, with_plan: bool) -> str:
     values = {
         "id": report.id,
-        "code": report.task.code,
+        "code": task_picker.code(ctx, report.task, with_plan),
         "who": report.person.full_name,
         "when": moment(report.created_at, ctx.config.tz),
         "update": ctx.t("report_update_of", id=report.corrects_id) if report.corrects_id else "",

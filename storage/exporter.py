@@ -1,7 +1,10 @@
-"""Exporting the plan with its progress: JSON and CSV records, and .xlsx in the appendix layout.
+"""Exporting the plans with their progress: JSON and CSV records, and .xlsx in the appendix
+layout, a sheet per plan.
 
-The .xlsx file also holds a sheet of every report and contribution (the committee reads the
-difficulties and proposals there); JSON and CSV give that list on request. Text that a
+The plans exported are those asked for, or else every followed plan; each record names its
+plan (`plan`, `plan_short`). The .xlsx file also holds a sheet of every report and contribution
+on their tasks (the committee reads the difficulties and proposals there); JSON and CSV give
+that list on request. Text that a
 spreadsheet would run as a formula (starting with =, +, -, @, tab or CR) is written inert: as an
 explicit string cell in .xlsx, behind a leading apostrophe in CSV.
 """
@@ -26,9 +29,10 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 
 from storage.appendix import TO_ROMAN
-from storage.models import Report, ReportKind, Task, TaskGroup, TaskStatus
+from storage.models import Plan, Report, ReportKind, Task, TaskGroup, TaskStatus
 from storage.repositories import reports as report_store
 from storage.repositories.tasks import pending_extensions
 from storage.status import is_late, task_status
@@ -46,6 +50,8 @@ FIELDS = (
     "status",
     "percent",
     "last_report_at",
+    "plan",
+    "plan_short",
 )
 REPORT_FIELDS = (
     "id",
@@ -61,6 +67,8 @@ REPORT_FIELDS = (
     "proposals",
     "evidence_files",
     "version",
+    "plan",
+    "plan_short",
 )
 FORMATS = ("xlsx", "json", "csv")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -92,17 +100,29 @@ class ExportRow:
     days_overdue: int
 
 
+def _plans(plan_ids: list[int] | None) -> ColumnElement[bool]:
+    """The tasks of the plans asked for, or of every followed plan when None."""
+    if plan_ids is None:
+        return Task.plan_id.in_(select(Plan.id).where(Plan.followed.is_(True)))
+    return Task.plan_id.in_(plan_ids)
+
+
 async def export_rows(
-    sessions: async_sessionmaker[AsyncSession], tz: ZoneInfo, today: date
+    sessions: async_sessionmaker[AsyncSession],
+    tz: ZoneInfo,
+    today: date,
+    plan_ids: list[int] | None = None,
 ) -> list[ExportRow]:
-    """Every active task in plan order, with its effective status on `today`."""
+    """Every active task of the plans (`plan_ids`, or every followed plan), plan by plan in
+    the order plans were created, each in appendix order, with its effective status on
+    `today`."""
     async with sessions() as session:
         tasks = (
             await session.scalars(
                 select(Task)
                 .join(TaskGroup)
-                .where(Task.active.is_(True))
-                .order_by(TaskGroup.number, Task.position)
+                .where(Task.active.is_(True), _plans(plan_ids))
+                .order_by(Task.plan_id, TaskGroup.number, Task.position)
             )
         ).all()
         pending = await pending_extensions(session)
@@ -110,10 +130,13 @@ async def export_rows(
 
 
 async def export_tasks(
-    sessions: async_sessionmaker[AsyncSession], tz: ZoneInfo, today: date
+    sessions: async_sessionmaker[AsyncSession],
+    tz: ZoneInfo,
+    today: date,
+    plan_ids: list[int] | None = None,
 ) -> list[dict[str, Any]]:
     """The JSON records: a list of task objects with exactly the keys of FIELDS."""
-    return [row.record for row in await export_rows(sessions, tz, today)]
+    return [row.record for row in await export_rows(sessions, tz, today, plan_ids)]
 
 
 def _row(task: Task, tz: ZoneInfo, today: date, extension_pending: bool) -> ExportRow:
@@ -132,17 +155,21 @@ def _row(task: Task, tz: ZoneInfo, today: date, extension_pending: bool) -> Expo
         "status": task_status(task, today, extension_pending=extension_pending).value,
         "percent": int(task.percent),
         "last_report_at": local.isoformat(timespec="seconds") if local else None,
+        "plan": task.plan.name,
+        "plan_short": task.plan.short_name,
     }
     late = (today - task.due_date).days if task.due_date and is_late(task, today) else 0
     return ExportRow(record, task.number, task.expected_output, task.notes, local, late)
 
 
 async def export_reports(
-    sessions: async_sessionmaker[AsyncSession], tz: ZoneInfo
+    sessions: async_sessionmaker[AsyncSession], tz: ZoneInfo, plan_ids: list[int] | None = None
 ) -> list[dict[str, Any]]:
-    """Every report and contribution, oldest first, with exactly the keys of REPORT_FIELDS."""
+    """Every report and contribution on the tasks of the plans (`plan_ids`, or every followed
+    plan), oldest first, with exactly the keys of REPORT_FIELDS."""
     async with sessions() as session:
-        return [_report_record(report, tz) for report in await report_store.every_report(session)]
+        found = await report_store.every_report(session, _plans(plan_ids))
+        return [_report_record(report, tz) for report in found]
 
 
 def _report_record(report: Report, tz: ZoneInfo) -> dict[str, Any]:
@@ -161,6 +188,8 @@ def _report_record(report: Report, tz: ZoneInfo) -> dict[str, Any]:
         "proposals": report.proposals,
         "evidence_files": [evidence.file_name for evidence in report.files],
         "version": report.version,
+        "plan": report.task.plan.name,
+        "plan_short": report.task.plan.short_name,
     }
 
 
@@ -259,9 +288,25 @@ REPORT_WIDTHS = (7, 11, 30, 24, 17, 11, 26, 11, 50, 40, 40, 30)
 
 def _xlsx_bytes(rows: list[ExportRow], reports: list[dict[str, Any]]) -> bytes:
     workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Tiến độ"
-    sheet.append(["PHỤ LỤC: TIẾN ĐỘ THỰC HIỆN KẾ HOẠCH"])
+    plans = list(dict.fromkeys((row.record["plan_short"], row.record["plan"]) for row in rows))
+    if len(plans) <= 1:  # one plan: its sheet is "Tiến độ", as before plans side by side
+        _plan_sheet(workbook.active, "Tiến độ", "", rows)
+    else:
+        for index, (short, name) in enumerate(plans):
+            sheet = workbook.active if index == 0 else workbook.create_sheet()
+            mine = [row for row in rows if row.record["plan_short"] == short]
+            _plan_sheet(sheet, _sheet_title(short, workbook.sheetnames), name, mine)
+    with_plan = len(plans) > 1
+    _reports_sheet(workbook.create_sheet("Báo cáo"), reports, with_plan)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _plan_sheet(sheet: Any, title: str, plan_name: str, rows: list[ExportRow]) -> None:
+    sheet.title = title
+    heading = "PHỤ LỤC: TIẾN ĐỘ THỰC HIỆN KẾ HOẠCH"
+    sheet.append([f"{heading}: {plan_name.upper()}" if plan_name else heading])
     _header(sheet, XLSX_HEADER, XLSX_WIDTHS)
     group = None
     for row in rows:
@@ -269,10 +314,19 @@ def _xlsx_bytes(rows: list[ExportRow], reports: list[dict[str, Any]]) -> bytes:
             group = row.record["group"]
             _append(sheet, [TO_ROMAN.get(group, str(group)), row.record["group_name"]], bold=True)
         _append(sheet, _xlsx_values(row))
-    _reports_sheet(workbook.create_sheet("Báo cáo"), reports)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+
+
+_SHEET_FORBIDDEN = str.maketrans({c: " " for c in "[]:*?/\\"})
+
+
+def _sheet_title(wanted: str, taken: list[str]) -> str:
+    """A sheet title Excel accepts (31 characters, none of []:*?/\\), unique in the book."""
+    base = " ".join(wanted.translate(_SHEET_FORBIDDEN).split())[:31] or "Kế hoạch"
+    title, counter = base, 2
+    while title.lower() in (name.lower() for name in taken) or title.lower() == "báo cáo":
+        suffix = f" ({counter})"
+        title, counter = base[: 31 - len(suffix)] + suffix, counter + 1
+    return title
 
 
 def _header(sheet: Any, header: tuple[str, ...], widths: tuple[int, ...]) -> None:
@@ -285,17 +339,18 @@ def _header(sheet: Any, header: tuple[str, ...], widths: tuple[int, ...]) -> Non
         sheet.column_dimensions[get_column_letter(index)].width = width
 
 
-def _reports_sheet(sheet: Any, reports: list[dict[str, Any]]) -> None:
+def _reports_sheet(sheet: Any, reports: list[dict[str, Any]], with_plan: bool) -> None:
     sheet.append(["CÁC BÁO CÁO ĐÃ GỬI (thời gian theo giờ của thành phố)"])
     _header(sheet, REPORT_HEADER, REPORT_WIDTHS)
     for report in reports:
         when = datetime.fromisoformat(report["created_at"]).strftime("%d/%m/%Y %H:%M")
         status = report["status"]
+        code = report["task_code"]
         _append(
             sheet,
             [
                 report["id"],
-                report["task_code"],
+                f"{report['plan_short']} · {code}" if with_plan else code,
                 report["unit"],
                 report["person"],
                 when,

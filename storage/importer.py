@@ -1,4 +1,5 @@
-"""Importing a plan appendix into the database: all or nothing, updating tasks by code.
+"""Importing a plan appendix into one plan of the database: all or nothing, updating that
+plan's tasks by code (storage.plan_choice says which plan; other plans are never touched).
 
 Every problem of the file is collected (row, column, value, reason) before anything is written;
 a file with any problem stores nothing. Units the catalog lacks are listed apart and created
@@ -24,7 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.appendix import COLUMN_NAMES, ParsedPlan, ParsedTask, Problem, parse_plan
 from storage.deadlines import DeadlineError, parse_deadline
 from storage.import_units import NewUnit, create_units, unknown_units
-from storage.models import AuditLog, Task, TaskGroup, TaskUnit
+from storage.models import AuditLog, Task, TaskGroup, TaskUnit, Unit
+from storage.plan_choice import PlanOutcome, choose_plan
+from storage.plan_title import read_title
 from storage.units import UnitIndex, seed_units
 
 Progress = Callable[[int, int], None]
@@ -89,6 +92,7 @@ class ImportResult:
     tasks_before: int = 0  # active or not
     # A dry run of a file that leaves out more than half of the tracked tasks.
     needs_replace: bool = False
+    plan: PlanOutcome = field(default_factory=PlanOutcome)
 
     @property
     def changed(self) -> bool:
@@ -112,6 +116,8 @@ async def import_plan(
     add_units: bool = False,
     replace: bool = False,
     keep_other_plan: bool = False,
+    plan_name: str | None = None,
+    plan_short: str | None = None,
     actor: str = "cli",
     progress: Progress | None = None,
     max_bytes: int = 20 * 1024 * 1024,
@@ -123,19 +129,29 @@ async def import_plan(
     without `add_units` (a dry run lists new units in its result instead). PlanWouldBeReplaced:
     more than half of the active tasks would be left out and `replace` is not set.
     AnotherPlanPresent: `keep_other_plan` is set and the database holds tasks this file would
-    change (the demo's guard)."""
+    change (the demo's guard). The tasks go to the plan `plan_name` names (created when new),
+    or as storage.plan_choice decides without it: PlanNeeded when several plans exist,
+    PlanNameTaken when a new plan's name or `plan_short` is another plan's. Everything else
+    (codes, groups, the half-plan guard) is looked at within that plan only."""
     plan = await asyncio.to_thread(
         parse_plan, path, sheet=sheet, max_bytes=max_bytes, max_rows=max_rows
     )
     async with sessions() as session:
         try:
+            title = read_title(plan.title_rows)
+            chosen = await choose_plan(
+                session, plan_name, plan_short, title, path, datetime.now(UTC), actor
+            )
             await seed_units(session)
             index = await UnitIndex.load(session)
             new_units = _check(plan, index, add_units or dry_run, add_units)
             if new_units:
                 await create_units(session, new_units, index, actor, datetime.now(UTC))
             rows = _resolve(plan, index)
-            result = await _apply(session, plan, rows, actor, progress, replace or dry_run)
+            result = await _apply(
+                session, plan, rows, actor, progress, replace or dry_run, chosen.plan.id
+            )
+            result.plan = chosen.outcome()
             result.dry_run, result.sheet = dry_run, plan.sheet
             result.new_units, result.units_added = new_units, add_units and bool(new_units)
             if keep_other_plan and result.tasks_before and result.changed:
@@ -177,11 +193,12 @@ def _row_problems(plan: ParsedPlan, index: UnitIndex) -> list[Problem]:
         seen.setdefault(task.code, task.row)
         if not task.title:
             problems.append(Problem(task.row, COLUMN_NAMES["title"], "", "thiếu nội dung nhiệm vụ"))
-        lead = index.match_cell(task.lead) if task.lead else None
-        if lead is None or not (lead.units or lead.unknown):
-            problems.append(
-                Problem(task.row, COLUMN_NAMES["lead"], task.lead, "thiếu cơ quan chủ trì")
-            )
+        lead = index.match_roles(task.lead)
+        if not lead.lead:
+            reason = "thiếu cơ quan chủ trì"
+            if lead.coop:
+                reason += " (ô chỉ nêu cơ quan phối hợp)"
+            problems.append(Problem(task.row, COLUMN_NAMES["lead"], task.lead, reason))
         try:
             parse_deadline(task.deadline)
         except DeadlineError as exc:
@@ -195,28 +212,29 @@ def _resolve(plan: ParsedPlan, index: UnitIndex) -> list[_Row]:
     """The file's tasks with their units and deadlines, once every check has passed."""
     rows: list[_Row] = []
     for task in plan.tasks:
-        leads = _unit_ids(task.lead, index)
-        coops = _unit_ids(task.coop, index)
+        lead, coop = index.match_roles(task.lead), index.match_roles(task.coop)
+        # Units the lead cell marks as helping ("phối hợp với …") cooperate, as do all of the
+        # cooperating cell's.
+        leads = _unit_ids(lead.lead, task.lead)
+        coops = _unit_ids([*lead.coop, *coop.lead, *coop.coop], task.coop)
         deadline = parse_deadline(task.deadline)
         values = _values(task, leads, coops, deadline.due_date, deadline.ongoing, deadline.text)
         rows.append(_Row(task, values))
     return rows
 
 
-def _unit_ids(cell: str, index: UnitIndex) -> list[int]:
-    if not cell:
-        return []
-    match = index.match_cell(cell)
-    if match.unknown:  # every piece was judged by _check: this is a bug, not bad input
-        raise RuntimeError(f"unresolved unit pieces {match.unknown} in {cell!r}")
-    return [unit.id for unit in match.units]
+def _unit_ids(items: list[Unit | str], cell: str) -> list[int]:
+    unknown = [item for item in items if isinstance(item, str)]
+    if unknown:  # every piece was judged by _check: this is a bug, not bad input
+        raise RuntimeError(f"unresolved unit pieces {unknown} in {cell!r}")
+    return [item.id for item in items if isinstance(item, Unit)]
 
 
 def _values(
     task: ParsedTask, leads: list[int], coops: list[int], due: date | None, ongoing: bool, text: str
 ) -> dict[str, Any]:
-    units = [(unit_id, "lead") for unit_id in leads]
-    units += [(unit_id, "cooperating") for unit_id in coops if unit_id not in leads]
+    units = [(unit_id, "lead") for unit_id in dict.fromkeys(leads)]
+    units += [(unit_id, "cooperating") for unit_id in dict.fromkeys(coops) if unit_id not in leads]
     return {
         "number": task.number,
         "title": task.title,
@@ -243,10 +261,12 @@ async def _apply(
     actor: str,
     progress: Progress | None,
     replace: bool,
+    plan_id: int,
 ) -> ImportResult:
     now = datetime.now(UTC)
     result = ImportResult(groups=len(plan.groups), tasks=len(rows))
-    existing = {t.code: t for t in (await session.scalars(select(Task))).all()}
+    in_plan = select(Task).where(Task.plan_id == plan_id)
+    existing = {t.code: t for t in (await session.scalars(in_plan)).all()}
     in_file = {row.task.code for row in rows}
     active = [code for code, task in existing.items() if task.active]
     missing = [code for code in active if code not in in_file]
@@ -255,12 +275,12 @@ async def _apply(
         if not replace:
             raise PlanWouldBeReplaced(missing, len(active))
         result.needs_replace = True
-    groups = await _upsert_groups(session, plan, actor, now)
+    groups = await _upsert_groups(session, plan, actor, now, plan_id)
     for done, row in enumerate(rows, start=1):
         row.values["group_id"] = groups[row.task.group_number].id
         task = existing.get(row.task.code)
         if task is None:
-            _create(session, row, now, actor)
+            _create(session, row, now, actor, plan_id)
             result.created.append(row.task.code)
         else:
             changes = _update(task, row, now)
@@ -284,13 +304,16 @@ async def _apply(
 
 
 async def _upsert_groups(
-    session: AsyncSession, plan: ParsedPlan, actor: str, now: datetime
+    session: AsyncSession, plan: ParsedPlan, actor: str, now: datetime, plan_id: int
 ) -> dict[int, TaskGroup]:
-    groups = {g.number: g for g in (await session.scalars(select(TaskGroup))).all()}
+    in_plan = select(TaskGroup).where(TaskGroup.plan_id == plan_id)
+    groups = {g.number: g for g in (await session.scalars(in_plan)).all()}
     for parsed in plan.groups:
         group = groups.get(parsed.number)
         if group is None:
-            group = TaskGroup(number=parsed.number, roman=parsed.roman, name=parsed.name)
+            group = TaskGroup(
+                plan_id=plan_id, number=parsed.number, roman=parsed.roman, name=parsed.name
+            )
             session.add(group)
             groups[parsed.number] = group
             session.add(_audit(now, actor, "group.created", parsed.roman, {"name": parsed.name}))
@@ -305,11 +328,16 @@ async def _upsert_groups(
     return groups
 
 
-def _create(session: AsyncSession, row: _Row, now: datetime, actor: str) -> None:
+def _create(session: AsyncSession, row: _Row, now: datetime, actor: str, plan_id: int) -> None:
     values = dict(row.values)
     units = values.pop("units")
     task = Task(
-        code=row.task.code, position=row.task.position, created_at=now, updated_at=now, **values
+        plan_id=plan_id,
+        code=row.task.code,
+        position=row.task.position,
+        created_at=now,
+        updated_at=now,
+        **values,
     )
     task.units = [TaskUnit(unit_id=u, role=r, position=i) for i, (u, r) in enumerate(units)]
     session.add(task)

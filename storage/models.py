@@ -177,20 +177,46 @@ class InviteUse(Base):
     used_at: Mapped[datetime] = _now_column()
 
 
-class TaskGroup(Base):
-    __tablename__ = "task_groups"
+class Plan(Base):
+    """A document whose tasks are followed: the programme, a year's plan, a district's plan."""
+
+    __tablename__ = "plans"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    number: Mapped[int] = mapped_column(Integer, unique=True)
+    name: Mapped[str] = mapped_column(String(300), unique=True)
+    # What chat shows before a task code: "CT 284", "KH 2023".
+    short_name: Mapped[str] = mapped_column(String(40), unique=True)
+    # The issuing decision as cited: "284/QĐ-UBND ngày 24/01/2022"; empty when unknown.
+    decision: Mapped[str] = mapped_column(String(200), default="")
+    period: Mapped[str] = mapped_column(String(60), default="")
+    # False once closed: no reminders, hidden from choices; everything kept.
+    followed: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = _now_column()
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TaskGroup(Base):
+    """A group of a plan's tasks (I … IX); numbers restart in each plan."""
+
+    __tablename__ = "task_groups"
+    __table_args__ = (UniqueConstraint("plan_id", "number"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
     roman: Mapped[str] = mapped_column(String(10))
     name: Mapped[str] = mapped_column(Text)
 
 
 class Task(Base):
+    """A task of a plan; its code ("I.3") is unique within the plan, not across plans."""
+
     __tablename__ = "tasks"
+    __table_args__ = (UniqueConstraint("plan_id", "code"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    code: Mapped[str] = mapped_column(String(40), unique=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
     group_id: Mapped[int] = mapped_column(ForeignKey("task_groups.id"), index=True)
     number: Mapped[str] = mapped_column(String(20))
     position: Mapped[int] = mapped_column(Integer, default=0)  # order in the appendix
@@ -209,6 +235,7 @@ class Task(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = _now_column()
     updated_at: Mapped[datetime] = _now_column()
+    plan: Mapped[Plan] = relationship(lazy="joined")
     group: Mapped[TaskGroup] = relationship(lazy="selectin")
     lead_unit: Mapped[Unit] = relationship(lazy="selectin")
     units: Mapped[list[TaskUnit]] = relationship(

@@ -16,7 +16,7 @@ from handlers.events import Incoming, IncomingFile, Reply
 from storage.importer import import_plan
 from storage.models import Unit
 from storage.repositories import invites
-from storage.samples.builder import AppendixGroup, AppendixTask, write_appendix
+from storage.samples.builder import AppendixGroup, AppendixTask, Layout, write_appendix
 from storage.units import find_unit
 
 T = AppendixTask
@@ -53,8 +53,15 @@ async def load_plan(
     sessions: async_sessionmaker[AsyncSession],
     folder: Path,
     groups: list[AppendixGroup] | None = None,
+    plan: str | None = None,
+    titles: tuple[str, ...] | None = None,
 ) -> None:
-    await import_plan(sessions, write_appendix(folder / "plan.xlsx", groups or small_plan()))
+    """Import `groups` (the small plan by default) as an appendix, into the plan named `plan`
+    (or as the importer decides without it), the title rows `titles` above the table."""
+    layout = Layout(titles=titles) if titles else None
+    name = f"{plan or 'plan'}.xlsx".replace(" ", "_")
+    path = write_appendix(folder / name, groups or small_plan(), layout)
+    await import_plan(sessions, path, plan_name=plan)
 
 
 async def make_invite(

@@ -29,6 +29,8 @@ FIELDS = [
     "status",
     "percent",
     "last_report_at",
+    "plan",
+    "plan_short",
 ]
 KEYS = set(FIELDS)
 

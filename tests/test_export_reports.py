@@ -28,6 +28,8 @@ REPORT_KEYS = [
     "proposals",
     "evidence_files",
     "version",
+    "plan",
+    "plan_short",
 ]
 
 

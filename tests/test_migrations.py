@@ -6,19 +6,22 @@ import asyncio
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.exc import IntegrityError
 
-from storage.db import create_engine
+from handlers.dispatcher import Dispatcher
+from storage.db import create_engine, session_factory
 from storage.migrate import alembic_config, check, upgrade
+from storage.models import Conversation, ExtensionRequest, Plan, Report, Task, TaskGroup
 from tests.conftest import PG_ENV, _pg_admin
+from tests.plan_factory import Officer, config
 
 HEAD = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 TABLES = {
@@ -28,6 +31,7 @@ TABLES = {
     "channel_identities",
     "invites",
     "invite_uses",
+    "plans",
     "task_groups",
     "tasks",
     "task_units",
@@ -234,3 +238,166 @@ def test_upgrade_numbers_an_old_database_s_report_versions_per_task(
             await engine.dispose()
 
     asyncio.run(duplicate_refused())
+
+
+def _seed_at_0002(url: str) -> None:
+    """A database as revision 0002 left it, in use: two tasks of one plan with their units,
+    an officer known on Telegram, a report with its evidence file, a contribution, a pending
+    extension request and a dialog half done."""
+    units = _table("units", "id name short_name kind covers", times="")
+    groups = _table("task_groups", "id number roman name", times="")
+    tasks = _table(
+        "tasks",
+        "id code group_id number position title lead_unit_id deadline_text ongoing"
+        " expected_output budget notes status percent active",
+        times="created_at updated_at",
+    )
+    task_units = _table("task_units", "id task_id unit_id role position", times="")
+    people = _table("people", "id full_name unit_id role language")
+    identities = _table(
+        "channel_identities",
+        "id person_id channel external_id chat_id display_name reachable",
+        times="",
+    )
+    reports = _table(
+        "reports",
+        "id task_id unit_id person_id status percent results difficulties proposals version"
+        " corrects_id channel kind",
+    )
+    files = _table("evidence_files", "id report_id sha256 file_name mime_type size storage_path")
+    extensions = _table(
+        "extension_requests",
+        "id task_id unit_id person_id proposed_date reason state decision_note",
+    )
+    conversations = sa.table(
+        "conversations",
+        *(sa.column(c) for c in ("id", "channel", "chat_id", "person_key", "dialog", "step")),
+        sa.column("version"),
+        sa.column("data", sa.JSON()),
+        sa.column("updated_at", sa.DateTime(timezone=True)),
+    )
+    t0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+
+    def task(tid: int) -> dict[str, object]:
+        return dict(
+            id=tid, code=f"I.{tid}", group_id=1, number=str(tid), position=tid,
+            title=f"Nhiệm vụ {tid}", lead_unit_id=1, deadline_text="Năm 2027", ongoing=False,
+            expected_output="", budget="", notes="", status="in_progress", percent=30,
+            active=True, created_at=t0, updated_at=t0,
+        )  # fmt: skip
+
+    async def run() -> None:
+        engine = create_engine(url)
+        try:
+            async with engine.begin() as c:
+                await c.execute(units.insert(), [
+                    dict(id=1, name="Sở Thông tin và Truyền thông", short_name="Sở TT&TT",
+                         kind="department", covers=""),
+                    dict(id=2, name="Sở Nội vụ", short_name="SNV", kind="department", covers=""),
+                ])  # fmt: skip
+                await c.execute(
+                    groups.insert(), [dict(id=1, number=1, roman="I", name="Tuyên truyền")]
+                )
+                await c.execute(tasks.insert(), [task(1), task(2)])
+                await c.execute(task_units.insert(), [
+                    dict(id=1, task_id=1, unit_id=1, role="lead", position=0),
+                    dict(id=2, task_id=1, unit_id=2, role="cooperating", position=1),
+                    dict(id=3, task_id=2, unit_id=1, role="lead", position=0),
+                ])  # fmt: skip
+                await c.execute(people.insert(), [
+                    dict(id=u, full_name=f"Cán bộ {u}", unit_id=u, role="officer",
+                         language="vi", created_at=t0) for u in (1, 2)
+                ])  # fmt: skip
+                await c.execute(identities.insert(), [
+                    dict(id=1, person_id=1, channel="telegram", external_id="2001",
+                         chat_id="2001", display_name="Cán bộ 1", reachable=True)
+                ])  # fmt: skip
+                await c.execute(reports.insert(), [
+                    dict(id=1, task_id=1, unit_id=1, person_id=1, status="in_progress",
+                         percent=30, results="Đã khởi động", difficulties="", proposals="",
+                         version=1, corrects_id=None, channel="telegram", kind="report",
+                         created_at=t0),
+                    dict(id=2, task_id=1, unit_id=2, person_id=2, status="", percent=0,
+                         results="Đã góp ý", difficulties="", proposals="", version=2,
+                         corrects_id=None, channel="telegram", kind="contribution",
+                         created_at=t0),
+                ])  # fmt: skip
+                await c.execute(files.insert(), [
+                    dict(id=1, report_id=1, sha256="1" * 64, file_name="ke-hoach.pdf",
+                         mime_type="application/pdf", size=3, storage_path="11/11",
+                         created_at=t0)
+                ])  # fmt: skip
+                await c.execute(extensions.insert(), [
+                    dict(id=1, task_id=2, unit_id=1, person_id=1, proposed_date=date(2027, 6, 30),
+                         reason="Chờ kinh phí", state="pending", decision_note="",
+                         created_at=t0)
+                ])  # fmt: skip
+                await c.execute(conversations.insert(), [
+                    dict(id=1, channel="telegram", chat_id="2001", person_key="2001",
+                         dialog="report", step="results", version=3,
+                         data={"task_id": 2, "kind": "report", "status": "in_progress",
+                               "percent": 50}, updated_at=t0)
+                ])  # fmt: skip
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def test_upgrade_from_0002_keeps_every_row_in_the_first_plan(
+    run_cli, empty_url: str, tmp_path: Path
+) -> None:
+    (tmp_path / "nested").mkdir()
+    asyncio.run(upgrade(empty_url, "0002"))
+    _seed_at_0002(empty_url)
+    env = {"DATABASE_URL": empty_url}
+
+    result = run_cli("db", "upgrade", env=env)
+
+    assert result.code == 0, result.err
+    assert result.out.startswith(f"Đã nâng cấp cơ sở dữ liệu từ phiên bản 0002 lên {HEAD}")
+    checked = run_cli("db", "check", env=env)
+    assert checked.code == 0 and "khớp" in checked.out
+    assert (
+        "KH 1 — Kế hoạch 1 · chưa ghi văn bản ban hành · 2 nhiệm vụ"
+        in run_cli("plans", "list", env=env).out
+    )
+
+    async def kept() -> None:
+        engine = create_engine(empty_url)
+        try:
+            async with session_factory(engine)() as session:
+                plan = (await session.scalars(select(Plan))).one()
+                assert (plan.name, plan.short_name, plan.followed) == ("Kế hoạch 1", "KH 1", True)
+                tasks = (await session.scalars(select(Task).order_by(Task.id))).all()
+                assert [(t.code, t.plan_id, t.percent) for t in tasks] == [
+                    ("I.1", plan.id, 30),
+                    ("I.2", plan.id, 30),
+                ]
+                assert [(tu.unit_id, tu.role) for tu in tasks[0].units] == [
+                    (1, "lead"),
+                    (2, "cooperating"),
+                ]
+                group = (await session.scalars(select(TaskGroup))).one()
+                assert (group.plan_id, group.roman) == (plan.id, "I")
+                reports = (await session.scalars(select(Report).order_by(Report.id))).all()
+                assert [(r.task.code, r.kind, r.results) for r in reports] == [
+                    ("I.1", "report", "Đã khởi động"),
+                    ("I.1", "contribution", "Đã góp ý"),
+                ]
+                assert [f.file_name for f in reports[0].files] == ["ke-hoach.pdf"]
+                request = (await session.scalars(select(ExtensionRequest))).one()
+                assert (request.task.code, request.state) == ("I.2", "pending")
+                talk = (await session.scalars(select(Conversation))).one()
+                assert (talk.dialog, talk.step, talk.data["percent"]) == ("report", "results", 50)
+            # The officer's half-done report goes on, and /nhiemvu shows the first plan's tasks
+            # as before: one plan, no plan names.
+            officer = Officer(Dispatcher(session_factory(engine), config(tmp_path)), "2001")
+            assert "Khó khăn" in await officer.say("Đã xong phần khảo sát")
+            listing = await officer.command("/nhiemvu")
+            assert "\nI.1 · Nhiệm vụ 1" in listing and "KH 1" not in listing
+            assert "đề nghị gia hạn đến 30/06/2027" in listing.lower()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(kept())

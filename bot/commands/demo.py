@@ -20,6 +20,7 @@ from storage import migrate
 from storage.db import describe_url
 from storage.exporter import STATUS_LABELS, export_tasks
 from storage.importer import AnotherPlanPresent, PlanWouldBeReplaced, import_plan
+from storage.plan_choice import OtherDecision, PlanNeeded
 from storage.samples.make_sample import SAMPLE_PATH
 
 DEMO_FILE = "demo.db"
@@ -73,7 +74,7 @@ async def run_demo(args: argparse.Namespace, settings: Settings) -> int:
             result = await import_plan(
                 app.sessions, SAMPLE_PATH, actor="demo", keep_other_plan=True
             )
-        except (AnotherPlanPresent, PlanWouldBeReplaced):
+        except (AnotherPlanPresent, PlanWouldBeReplaced, PlanNeeded, OtherDecision):
             raise UserError(
                 f"Cơ sở dữ liệu {describe_url(url)} đã có một kế hoạch khác; tiendo demo không "
                 "nhập kế hoạch mẫu vào đó và không thay đổi gì. Hãy chạy tiendo demo không kèm "
@@ -92,19 +93,33 @@ async def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+DONE = ("done_on_time", "done_late", "done")
+
+
 def summary_text(records: list[dict[str, Any]], today: str) -> str:
     """Counts by group, by status and by lead unit, in the city office's words; tasks with
     no report yet are counted on their own line, with how many of them are past due.
-    `today` is written dd/mm/yyyy."""
+    Records of several plans are counted in total and plan by plan (groups named with their
+    plan). `today` is written dd/mm/yyyy."""
     total = len(records)
     today_iso = datetime.strptime(today, "%d/%m/%Y").date().isoformat()
     lines = [
         f"Tình hình thực hiện đến ngày {today}: {total} nhiệm vụ, "
         f"{sum(r['ongoing'] for r in records)} nhiệm vụ thường xuyên/hằng năm."
     ]
-    groups = Counter((r["group"], r["group_name"]) for r in records)
+    plans = list(dict.fromkeys((r.get("plan_short", ""), r.get("plan", "")) for r in records))
+    several = len(plans) > 1
+    if several:
+        lines.append(f"Theo kế hoạch ({len(plans)} kế hoạch):")
+        lines += [_plan_line(records, short, name, today_iso) for short, name in plans]
+    groups = Counter(
+        (r.get("plan_short", "") if several else "", r["group"], r["group_name"]) for r in records
+    )
     lines.append("Theo nhóm nhiệm vụ:")
-    lines += [f"  {number}. {name}: {count}" for (number, name), count in sorted(groups.items())]
+    lines += [
+        f"  {f'{short} · ' if short else ''}{number}. {name}: {count}"
+        for (short, number, name), count in sorted(groups.items())
+    ]
     lines.append("Theo trạng thái:")
     for status, count in Counter(r["status"] for r in records).most_common():
         share = f"{100 * count / total:.1f}".replace(".", ",") if total else "0"
@@ -117,6 +132,21 @@ def summary_text(records: list[dict[str, Any]], today: str) -> str:
     for unit, count in Counter(r["lead_unit"] for r in records).most_common(5):
         lines.append(f"  {unit}: {count}")
     return "\n".join(lines)
+
+
+def _plan_line(records: list[dict[str, Any]], short: str, name: str, today_iso: str) -> str:
+    """One plan's figures: tasks, completed (with the share), overdue, not reported."""
+    mine = [r for r in records if r.get("plan_short", "") == short]
+    done = sum(1 for r in mine if r["status"] in DONE)
+    share = f"{100 * done / len(mine):.1f}".replace(".", ",") if mine else "0"
+    late = sum(1 for r in mine if r["status"] == "overdue")
+    unreported = [r for r in mine if r["status"] == "not_reported"]
+    past = sum(1 for r in unreported if _past(r, today_iso))
+    line = (
+        f"  {short} — {name}: {len(mine)} nhiệm vụ; đã hoàn thành {done} ({share}%); "
+        f"đang thực hiện, đã quá hạn {late}; chưa báo cáo {len(unreported)}"
+    )
+    return line + (f", trong đó đã quá hạn: {past}" if past else "")
 
 
 def _past(record: dict[str, Any], today_iso: str) -> bool:

@@ -1,5 +1,5 @@
-"""`tiendo export PATH [--format xlsx|json|csv] [--reports]`: the plan with its progress, or the
-list of every report filed."""
+"""`tiendo export PATH [--plan NAME] [--format xlsx|json|csv] [--reports]`: the plans with their
+progress (one plan, or every followed plan), or the list of the reports filed on them."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from bot.config import Settings
 from bot.errors import UserError
 from storage import migrate
 from storage.exporter import FORMATS, export_reports, export_rows, write_export, write_reports
+from storage.models import Plan
+from storage.repositories import plans as plan_store
 
 
 def register(subparsers: Any) -> None:
@@ -20,6 +22,12 @@ def register(subparsers: Any) -> None:
         "export", help="xuất kế hoạch kèm tiến độ ra xlsx, json hoặc csv"
     )
     parser.add_argument("path", type=Path, help="tệp kết quả")
+    parser.add_argument(
+        "--plan",
+        metavar="NAME",
+        help="chỉ xuất kế hoạch này (tên hoặc tên ngắn; kể cả kế hoạch đã đóng); mặc định: "
+        "mọi kế hoạch đang theo dõi",
+    )
     parser.add_argument(
         "--format", choices=FORMATS, help="định dạng (mặc định theo đuôi tệp, nếu không thì xlsx)"
     )
@@ -50,10 +58,14 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     only_reports = args.reports and fmt != "xlsx"
     async with open_app(settings) as app:
         await migrate.upgrade(settings.database_url)
+        async with app.sessions() as session:
+            plans = await plan_store.every(session)
+        chosen = _chosen(plans, args.plan)
+        ids = [plan.id for plan in chosen] if args.plan else None
         today = datetime.now(settings.tz).date()
-        rows = [] if only_reports else await export_rows(app.sessions, settings.tz, today)
+        rows = [] if only_reports else await export_rows(app.sessions, settings.tz, today, ids)
         with_reports = fmt == "xlsx" or only_reports
-        reports = await export_reports(app.sessions, settings.tz) if with_reports else []
+        reports = await export_reports(app.sessions, settings.tz, ids) if with_reports else []
     try:
         if only_reports:
             write_reports(reports, args.path, fmt)
@@ -63,5 +75,17 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         raise UserError(f"Không ghi được tệp “{args.path}”: {exc.strerror or exc}.") from None
     what = [f"{len(rows)} nhiệm vụ"] if not only_reports else []
     what += [f"{len(reports)} báo cáo"] if with_reports else []
-    print(f"Đã xuất {' và '.join(what)} ra “{args.path}” ({fmt}).")
+    names = ", ".join(plan.short_name for plan in chosen)
+    print(f"Đã xuất {' và '.join(what)} ra “{args.path}” ({fmt}); kế hoạch: {names or 'chưa có'}.")
     return 0
+
+
+def _chosen(plans: list[Plan], wanted: str | None) -> list[Plan]:
+    """The plan named, or every followed plan; an unknown name is refused with the list."""
+    if wanted is None:
+        return [plan for plan in plans if plan.followed]
+    found = plan_store.match(plans, wanted)
+    if found is None:
+        listed = "; ".join(f"{plan.short_name} ({plan.name})" for plan in plans) or "chưa có"
+        raise UserError(f"Không có kế hoạch “{wanted}”. Các kế hoạch: {listed}.")
+    return [found]

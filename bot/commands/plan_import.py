@@ -1,4 +1,5 @@
-"""`tiendo import PATH [--dry-run] [--sheet NAME] [--add-units] [--replace]`: load a plan."""
+"""`tiendo import PATH [--plan NAME [--short SHORT]] [--dry-run] [--sheet NAME] [--add-units]
+[--replace]`: load a plan's appendix into that plan."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from storage.importer import (
     PlanWouldBeReplaced,
     import_plan,
 )
+from storage.plan_choice import OtherDecision, PlanNeeded, PlanOutcome
+from storage.repositories.plans import PlanInfo, PlanNameTaken
 
 SHOWN_CHANGES = 50
 SHOWN_ROWS = 8
@@ -33,6 +36,18 @@ def register(subparsers: Any) -> None:
         "danh mục được liệt kê riêng và chỉ được thêm khi có --add-units.",
     )
     parser.add_argument("path", type=Path, help="đường dẫn tệp .xlsx")
+    parser.add_argument(
+        "--plan",
+        metavar="NAME",
+        help="kế hoạch nhận các nhiệm vụ (tên hoặc tên ngắn); tên chưa có thì tạo kế hoạch "
+        "mới. Bỏ trống: cơ sở dữ liệu chỉ có một kế hoạch thì nhập vào đó",
+    )
+    parser.add_argument(
+        "--short",
+        metavar="SHORT",
+        help="tên ngắn của kế hoạch mới, hiện trước mã nhiệm vụ trong trò chuyện "
+        "(mặc định suy từ tên: “KH 2023”, “CT 284”)",
+    )
     parser.add_argument(
         "--dry-run",
         action="store_true",
@@ -66,6 +81,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
                 dry_run=args.dry_run,
                 add_units=args.add_units,
                 replace=args.replace,
+                plan_name=args.plan,
+                plan_short=args.short,
                 progress=_progress,
                 max_bytes=settings.import_max_bytes,
                 max_rows=settings.import_max_rows,
@@ -76,6 +93,16 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             raise UserError(_problems_text(args.path, exc)) from None
         except PlanWouldBeReplaced as exc:
             raise UserError(_replace_text(args.path, exc)) from None
+        except PlanNeeded as exc:
+            raise UserError(_plan_needed_text(args.path, exc.plans)) from None
+        except OtherDecision as exc:
+            raise UserError(_other_decision_text(args.path, exc)) from None
+        except PlanNameTaken as exc:
+            raise UserError(
+                f"Không nhập “{args.path.name}”: tên “{exc.name}” đã là tên của kế hoạch "
+                f"“{exc.other.name}” ({exc.other.short_name}). Chưa lưu gì; hãy chọn tên khác "
+                "(--plan, --short)."
+            ) from None
     print(summary(result))
     return 0
 
@@ -83,6 +110,47 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
 def _progress(done: int, total: int) -> None:
     if total >= 1000:
         print(f"Đang nhập… {done}/{total} nhiệm vụ", file=sys.stderr, flush=True)
+
+
+def _plan_needed_text(path: Path, plans: list[PlanInfo]) -> str:
+    lines = [
+        f"Không nhập “{path.name}”: cơ sở dữ liệu đang có {len(plans)} kế hoạch, cần chỉ rõ "
+        "nhập vào kế hoạch nào bằng --plan TÊN (tên hoặc tên ngắn; tên mới sẽ tạo kế hoạch "
+        "mới). Chưa lưu gì. Các kế hoạch:"
+    ]
+    lines += [f"  - {plan.short_name}: {plan.name}" for plan in plans]
+    return "\n".join(lines)
+
+
+def _other_decision_text(path: Path, exc: OtherDecision) -> str:
+    plan = exc.plan
+    return (
+        f"Không nhập “{path.name}”: dòng tiêu đề của tệp nêu văn bản số {exc.decision}, khác "
+        f"với kế hoạch đang có ({plan.short_name} — {plan.name}, số {plan.decision}), nên có "
+        "lẽ đây là một kế hoạch khác. Chưa lưu gì.\n"
+        "  Nếu là kế hoạch khác: nhập bên cạnh bằng --plan TÊN_MỚI (vd. --plan "
+        "“Kế hoạch chuyển đổi số năm 2024”).\n"
+        f"  Nếu đúng là bản sửa của kế hoạch này: chạy lại với --plan “{plan.short_name}”."
+    )
+
+
+def plan_lines(outcome: PlanOutcome, dry_run: bool) -> list[str]:
+    """The plan the import went to, the decision read from the title rows, and what was kept."""
+    created = (" (sẽ tạo mới)" if dry_run else " (mới tạo)") if outcome.created else ""
+    lines = [f"  Kế hoạch: {outcome.short_name} — {outcome.name}{created}."]
+    if outcome.decision and (outcome.created or outcome.decision_added):
+        lines.append(f"  Văn bản ban hành (đọc từ dòng tiêu đề của tệp): số {outcome.decision}.")
+    if outcome.other_decision:
+        lines.append(
+            f"  ! Dòng tiêu đề của tệp nêu văn bản số {outcome.other_decision}, khác với văn "
+            f"bản đã ghi của kế hoạch (số {outcome.decision}): giữ nguyên văn bản đã ghi."
+        )
+    if outcome.short_ignored:
+        lines.append(
+            f"  ! Kế hoạch đã có tên ngắn “{outcome.short_name}”, không đổi thành "
+            f"“{outcome.short_ignored}”; muốn đổi, dùng tiendo plans rename."
+        )
+    return lines
 
 
 def _problems_text(path: Path, exc: ImportProblems) -> str:
@@ -107,7 +175,8 @@ def _replace_text(path: Path, exc: PlanWouldBeReplaced) -> str:
         "đang theo dõi (quá một nửa), nên giống một kế hoạch khác hơn là bản sửa của kế hoạch "
         f"đang có. Chưa lưu gì.\n  Nhiệm vụ không có trong tệp: {shown}{more}\n"
         "  Nếu đúng là muốn thay kế hoạch, chạy lại với --replace (các nhiệm vụ thiếu được giữ "
-        "lại, đánh dấu ngừng theo dõi, không bị xoá); xem trước bằng --dry-run."
+        "lại, đánh dấu ngừng theo dõi, không bị xoá); xem trước bằng --dry-run. Nếu đây là "
+        "một kế hoạch khác, nhập nó bên cạnh kế hoạch đang có bằng --plan TÊN_MỚI."
     )
 
 
@@ -139,6 +208,7 @@ def summary(result: ImportResult) -> str:
         f"({result.ongoing} nhiệm vụ thường xuyên/hằng năm).",
         f"  Thêm mới: {len(result.created)}; cập nhật: {len(result.updated)}; "
         f"không đổi: {result.unchanged}; không còn trong tệp: {len(result.disappeared)}.",
+        *plan_lines(result.plan, result.dry_run),
     ]
     if not result.changed:
         lines.append("  Không có thay đổi.")

@@ -22,6 +22,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import EvidenceFile, Person, Report, ReportKind, Task
 
@@ -162,11 +163,15 @@ async def history_for_unit(
     )
 
 
-async def every_report(session: AsyncSession) -> list[Report]:
-    """Every report and contribution ever filed, oldest first (for the exports)."""
-    return list(
-        (await session.scalars(select(Report).order_by(Report.created_at, Report.id))).all()
-    )
+async def every_report(
+    session: AsyncSession, tasks: ColumnElement[bool] | None = None
+) -> list[Report]:
+    """Every report and contribution ever filed, oldest first (for the exports); with `tasks`
+    (a condition on Task, e.g. the plans exported), only those on such tasks."""
+    query = select(Report).order_by(Report.created_at, Report.id)
+    if tasks is not None:
+        query = query.join(Task, Report.task_id == Task.id).where(tasks)
+    return list((await session.scalars(query)).all())
 
 
 async def count_for_task(session: AsyncSession, task_id: int) -> int:

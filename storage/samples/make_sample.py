@@ -429,7 +429,7 @@ GROUPS = [
 LAYOUT = Layout(
     titles=(
         "PHỤ LỤC",
-        "KẾ HOẠCH THỰC HIỆN NGHỊ QUYẾT SỐ 03-NQ/TU VỀ CHUYỂN ĐỔI SỐ",
+        "CHƯƠNG TRÌNH HÀNH ĐỘNG THỰC HIỆN NGHỊ QUYẾT SỐ 03-NQ/TU VỀ CHUYỂN ĐỔI SỐ",
         "(Kèm theo Quyết định số 284/QĐ-UBND ngày 24/01/2022 của UBND thành phố)",
     ),
     footer=("Ghi chú: các cơ quan chủ trì báo cáo kết quả định kỳ hằng tháng trước ngày 15.",),
