@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -78,6 +79,7 @@ class ExtensionState(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
+    SUPERSEDED = "superseded"  # a duplicate of a request already pending (kept, never decided)
 
 
 class OutboxState(StrEnum):
@@ -308,6 +310,17 @@ class EvidenceFile(Base):
 
 class ExtensionRequest(Base):
     __tablename__ = "extension_requests"
+    # One pending request per task: two officers sending at the same instant cannot both
+    # get one in (the loser's step is retried and told of the first).
+    __table_args__ = (
+        Index(
+            "ux_extension_requests_pending_task",
+            "task_id",
+            unique=True,
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
@@ -342,7 +355,7 @@ class Conversation(Base):
     updated_at: Mapped[datetime] = _now_column()
 
     # Every UPDATE checks the version read, so a stale update fails instead of overwriting.
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (read once, by the mapper)
 
 
 class ProcessedUpdate(Base):

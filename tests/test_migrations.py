@@ -401,3 +401,104 @@ def test_upgrade_from_0002_keeps_every_row_in_the_first_plan(
             await engine.dispose()
 
     asyncio.run(kept())
+
+
+def _seed_two_pending_requests_at_0003(url: str) -> None:
+    """Task 1 with an approved request and two pending ones (a second request was accepted
+    before 0004), task 2 with one pending request."""
+    plans = _table("plans", "id name short_name decision period followed closed_at")
+    units = _table("units", "id name short_name kind covers", times="")
+    groups = _table("task_groups", "id plan_id number roman name", times="")
+    tasks = _table(
+        "tasks",
+        "id plan_id code group_id number position title lead_unit_id deadline_text ongoing"
+        " expected_output budget notes status percent active",
+        times="created_at updated_at",
+    )
+    people = _table("people", "id full_name unit_id role language")
+    requests = _table(
+        "extension_requests",
+        "id task_id unit_id person_id proposed_date reason state decision_note",
+    )
+    t0 = datetime(2022, 6, 1, 2, 0, tzinfo=UTC)
+
+    def task(tid: int) -> dict[str, object]:
+        return dict(
+            id=tid, plan_id=1, code=f"I.{tid}", group_id=1, number=str(tid), position=tid,
+            title=f"Nhiệm vụ {tid}", lead_unit_id=1, deadline_text="Năm 2022", ongoing=False,
+            expected_output="", budget="", notes="", status="in_progress", percent=0,
+            active=True, created_at=t0, updated_at=t0,
+        )  # fmt: skip
+
+    def request(rid: int, task_id: int, state: str, minutes: int) -> dict[str, object]:
+        return dict(
+            id=rid, task_id=task_id, unit_id=1, person_id=1, proposed_date=date(2023, 3, 31),
+            reason=f"lý do {rid}", state=state, decision_note="",
+            created_at=t0 + timedelta(minutes=minutes),
+        )  # fmt: skip
+
+    async def run() -> None:
+        engine = create_engine(url)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(plans.insert(), [
+                    dict(id=1, name="Kế hoạch 1", short_name="KH 1", decision="", period="",
+                         followed=True, closed_at=None, created_at=t0)
+                ])  # fmt: skip
+                await connection.execute(units.insert(), [
+                    dict(id=1, name="Sở Nội vụ", short_name="SNV", kind="department", covers="")
+                ])  # fmt: skip
+                await connection.execute(
+                    groups.insert(), [dict(id=1, plan_id=1, number=1, roman="I", name="Nhóm I")]
+                )
+                await connection.execute(tasks.insert(), [task(1), task(2)])
+                await connection.execute(people.insert(), [
+                    dict(id=1, full_name="Cán bộ", unit_id=1, role="officer", language="vi",
+                         created_at=t0)
+                ])  # fmt: skip
+                await connection.execute(requests.insert(), [
+                    request(1, 1, "approved", minutes=0),
+                    request(3, 1, "pending", minutes=5),
+                    request(2, 1, "pending", minutes=9),
+                    request(4, 2, "pending", minutes=1),
+                ])  # fmt: skip
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def test_upgrade_keeps_the_first_of_two_pending_extension_requests(
+    run_cli, empty_url: str, tmp_path: Path
+) -> None:
+    (tmp_path / "nested").mkdir()
+    asyncio.run(upgrade(empty_url, "0003"))
+    _seed_two_pending_requests_at_0003(empty_url)
+
+    result = run_cli("db", "upgrade", env={"DATABASE_URL": empty_url})
+    assert result.code == 0, result.err
+
+    async def states() -> list[tuple[int, str]]:
+        engine = create_engine(empty_url)
+        try:
+            async with engine.connect() as connection:
+                rows = await connection.execute(
+                    sa.text("SELECT id, state FROM extension_requests ORDER BY id")
+                )
+                found = [(int(row[0]), str(row[1])) for row in rows]
+            with pytest.raises(IntegrityError):
+                async with engine.begin() as connection:  # a second pending one is refused now
+                    await connection.execute(
+                        sa.text("UPDATE extension_requests SET state = 'pending' WHERE id = 2")
+                    )
+            return found
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(states()) == [
+        (1, "approved"),
+        (2, "superseded"),  # filed after request 3, while 3 was pending
+        (3, "pending"),
+        (4, "pending"),
+    ]
+    asyncio.run(check(empty_url))
