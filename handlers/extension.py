@@ -13,6 +13,7 @@ from handlers import task_picker
 from handlers.context import Ctx
 from handlers.events import Option, Reply
 from handlers.i18n import day, moment
+from handlers.options import CONFIRM
 from handlers.steps import Answer, Finish, Refusal, Step, register
 from handlers.wording import deadline_words, short
 from storage.models import ExtensionRequest, Task
@@ -101,7 +102,7 @@ async def ask_reason(ctx: Ctx) -> Reply:
 
 
 async def take_reason(ctx: Ctx, answer: Answer) -> str | Refusal:
-    if not answer.text or answer.option_id:
+    if not answer.text:
         return Refusal(ctx.t("reason_required"))
     ctx.put(reason=answer.text[:4000])
     return "confirm"
@@ -119,15 +120,20 @@ async def ask_confirm(ctx: Ctx) -> Reply | Finish:
         date=day(proposed),
         reason=ctx.data["reason"],
     )
-    return Reply(
-        text, (Option("c:send", ctx.t("send")), Option("c:cancel", ctx.t("cancel"))), columns=2
+    options = (
+        Option(CONFIRM.id("send"), ctx.t("send")),
+        Option(CONFIRM.id("cancel"), ctx.t("cancel")),
     )
+    return Reply(text, options, columns=2)
 
 
 async def take_confirm(ctx: Ctx, answer: Answer) -> str | Refusal | Finish:
-    if answer.option_id == "c:cancel":
+    confirmed = CONFIRM.value(answer.choice)
+    if confirmed == "cancel":
         return Finish([Reply(ctx.t("extension_cancelled"), replace_prompt=True)])
-    if answer.option_id != "c:send":
+    if confirmed == "edit":  # the report's summary offers it, this one does not
+        return Refusal(ctx.t("option_not_valid"))
+    if confirmed != "send":
         return Refusal(ctx.t("choose_option"))
     task = await _checked_task(ctx)  # again: another officer may have asked meanwhile
     if isinstance(task, Finish):
@@ -164,6 +170,6 @@ register(
         "task": task_picker.task_step("extension_choose_task", chosen, led_only=True),
         "date": Step(ask_date, take_date, numbered=False),
         "reason": Step(ask_reason, take_reason),
-        "confirm": Step(ask_confirm, take_confirm),
+        "confirm": Step(ask_confirm, take_confirm, offers=(CONFIRM,)),
     },
 )

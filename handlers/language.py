@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers.context import Ctx
 from handlers.events import Option, Reply
 from handlers.i18n import LANGUAGES
+from handlers.options import LANGUAGE
 from handlers.steps import Answer, Finish, Refusal, Step, enter, register
 
 DIALOG = "language"
@@ -13,22 +14,23 @@ DIALOG = "language"
 async def begin(ctx: Ctx) -> list[Reply]:
     """Switches at once with `/ngonngu en`; otherwise offers the languages."""
     ctx.clear()
-    if ctx.event.args and ctx.event.args[0].lower() in LANGUAGES:
-        return _switch(ctx, ctx.event.args[0].lower())
+    typed = ctx.event.args[0].lower() if ctx.event.args else ""
+    if typed in LANGUAGE.words:  # the same closed list as the buttons
+        return _switch(ctx, typed)
     return await enter(ctx, DIALOG, "choose")
 
 
 async def ask(ctx: Ctx) -> Reply:
     return Reply(
         ctx.t("language_ask"),
-        tuple(Option(f"lang:{code}", ctx.t(f"language_{code}")) for code in LANGUAGES),
+        tuple(Option(LANGUAGE.id(code), ctx.t(f"language_{code}")) for code in LANGUAGES),
         columns=2,
     )
 
 
 async def take(ctx: Ctx, answer: Answer) -> Refusal | Finish:
-    code = (answer.option_id or "").removeprefix("lang:")
-    if code not in LANGUAGES:
+    code = LANGUAGE.value(answer.choice)
+    if code is None:
         return Refusal(ctx.t("choose_option"))
     return Finish(_switch(ctx, code))
 
@@ -39,4 +41,4 @@ def _switch(ctx: Ctx, code: str) -> list[Reply]:
     return [Reply(ctx.t("language_set"), replace_prompt=True)]
 
 
-register(DIALOG, {"choose": Step(ask, take)})
+register(DIALOG, {"choose": Step(ask, take, offers=(LANGUAGE,))})

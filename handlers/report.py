@@ -17,6 +17,7 @@ from handlers import status_words, task_picker
 from handlers.context import Ctx
 from handlers.events import IncomingFile, Option, Reply
 from handlers.i18n import number
+from handlers.options import CONFIRM, EDIT, FILES_DONE, PERCENT, SKIP, STATUS
 from handlers.steps import Answer, Finish, Refusal, Step, register
 from handlers.wording import deadline_words, reported_label, short
 from storage.models import EvidenceFile, ReportKind, Task, TaskStatus
@@ -27,7 +28,7 @@ from storage.status import completion_status, is_overdue
 
 DIALOG = "report"
 log = logging.getLogger(__name__)
-CHOSEN_STATUSES = ("done", "in_progress", "not_started", "blocked", "paused")
+CHOSEN_STATUSES = STATUS.words
 PERCENTS = (0, 25, 50, 75, 100)
 ALLOWED_FILES = {
     ".pdf": "application/pdf",
@@ -38,10 +39,11 @@ ALLOWED_FILES = {
     ".png": "image/png",
 }
 MAX_TEXT = 4000
-EDITABLE = ("task", "status", "percent", "results", "difficulties", "proposals", "files")
+EDITABLE = EDIT.words
 # What a contribution has: no status, no percent (the lead unit's report sets those).
 CONTRIBUTION_EDITABLE = ("task", "results", "difficulties", "proposals", "files")
-_PERCENT = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*%?\s*$")
+# ASCII digits only: "５０" or "²" is not a number a person meant, and int() refuses some.
+_PERCENT = re.compile(r"\s*(?P<number>-?[0-9]+(?P<fraction>[.,][0-9]+)?)\s*%?\s*")
 
 
 async def begin(ctx: Ctx) -> list[Reply]:
@@ -76,7 +78,7 @@ async def ask_status(ctx: Ctx) -> Reply | Finish:
     task = await _task(ctx)
     if isinstance(task, Finish):
         return task
-    options = tuple(Option(f"st:{c}", _status_words(ctx, task, c)) for c in CHOSEN_STATUSES)
+    options = tuple(Option(STATUS.id(c), _status_words(ctx, task, c)) for c in CHOSEN_STATUSES)
     text = ctx.t(
         "report_ask_status",
         code=task_picker.code(ctx, task),
@@ -90,10 +92,8 @@ async def take_status(ctx: Ctx, answer: Answer) -> str | Refusal | Finish:
     task = await _task(ctx)
     if isinstance(task, Finish):
         return task
-    choice = (answer.option_id or "").removeprefix("st:")
-    if choice not in CHOSEN_STATUSES:
-        choice = status_words.choice_for(answer.text, CHOSEN_STATUSES) or ""
-    if choice not in CHOSEN_STATUSES:
+    choice = STATUS.value(answer.choice) or status_words.choice_for(answer.text, CHOSEN_STATUSES)
+    if choice is None:
         return Refusal(ctx.t("status_not_understood", text=short(answer.text, 30)))
     if choice == "done":
         ctx.put(status=completion_status(task.due_date, task.ongoing, ctx.today).value, percent=100)
@@ -108,23 +108,24 @@ async def take_status(ctx: Ctx, answer: Answer) -> str | Refusal | Finish:
 
 
 async def ask_percent(ctx: Ctx) -> Reply:
-    options = tuple(Option(f"p:{value}", f"{value}%") for value in PERCENTS)
+    options = tuple(Option(PERCENT.id(value), f"{value}%") for value in PERCENTS)
     return Reply(ctx.t("report_ask_percent"), options, columns=5)
 
 
 def parse_percent(ctx: Ctx, answer: Answer) -> int | Refusal:
-    """A whole number 0–100 from a button or typed text ("50", "50%", " 50 ")."""
-    option = answer.option_id or ""
-    if option.startswith("p:") and option[2:].isdigit():
-        return int(option[2:])
-    match = _PERCENT.match(answer.text)
+    """A whole number 0–100 from a button (already checked by the option grammar) or typed
+    text ("50", "50%", " 50 "), typed under the same range rule as the buttons."""
+    pressed = PERCENT.value(answer.choice)
+    if pressed is not None:
+        return pressed
+    match = _PERCENT.fullmatch(answer.text)
     if match is None:
         return Refusal(ctx.t("percent_not_number", text=short(answer.text, 30)))
-    if not match.group(1).lstrip("-").isdigit():
-        return Refusal(ctx.t("percent_not_whole", text=match.group(1)))
-    value = int(match.group(1))
-    if not 0 <= value <= 100:
-        return Refusal(ctx.t("percent_out_of_range", value=value))
+    if match.group("fraction"):
+        return Refusal(ctx.t("percent_not_whole", text=match.group("number")))
+    value = PERCENT.typed(match.group("number"))
+    if value is None:
+        return Refusal(ctx.t("percent_out_of_range", value=short(match.group("number"), 30)))
     return value
 
 
@@ -141,7 +142,7 @@ async def ask_results(ctx: Ctx) -> Reply:
 
 
 async def take_results(ctx: Ctx, answer: Answer) -> str | Refusal:
-    if not answer.text or answer.option_id:
+    if not answer.text:
         return Refusal(ctx.t("results_required"))
     if len(answer.text) > MAX_TEXT:
         return Refusal(ctx.t("text_too_long", limit=number(ctx.lang, MAX_TEXT)))
@@ -151,25 +152,25 @@ async def take_results(ctx: Ctx, answer: Answer) -> str | Refusal:
 
 def _optional_text(name: str, next_step: str):  # type: ignore[no-untyped-def]
     async def ask(ctx: Ctx) -> Reply:
-        return Reply(ctx.t(f"report_ask_{name}"), (Option("skip", ctx.t("skip")),))
+        return Reply(ctx.t(f"report_ask_{name}"), (Option(SKIP.id(), ctx.t("skip")),))
 
     async def take(ctx: Ctx, answer: Answer) -> str | Refusal:
-        if answer.option_id == "skip":
+        if SKIP.picked(answer.choice):
             ctx.put(**{name: ""})
             return next_step
-        if answer.option_id or not answer.text:
+        if not answer.text:
             return Refusal(ctx.t("type_or_skip"))
         if len(answer.text) > MAX_TEXT:
             return Refusal(ctx.t("text_too_long", limit=number(ctx.lang, MAX_TEXT)))
         ctx.put(**{name: answer.text})
         return next_step
 
-    return Step(ask, take)
+    return Step(ask, take, offers=(SKIP,))
 
 
 async def ask_files(ctx: Ctx) -> Reply:
     files = ctx.data.get("files") or []
-    done = Option("files_done", ctx.t("files_done") if files else ctx.t("skip"))
+    done = Option(FILES_DONE.id(), ctx.t("files_done") if files else ctx.t("skip"))
     text = ctx.t("report_ask_files")
     if files:
         names = ", ".join(item["file_name"] for item in files)
@@ -180,7 +181,7 @@ async def ask_files(ctx: Ctx) -> Reply:
 async def take_files(ctx: Ctx, answer: Answer) -> str | Refusal:
     # "Xong" typed while the button still says "Bỏ qua" (no file yet) means the same.
     typed = status_words.folded(answer.text)
-    if answer.option_id == "files_done" or (
+    if FILES_DONE.picked(answer.choice) or (
         typed
         and typed in {status_words.folded(ctx.t("files_done")), status_words.folded(ctx.t("skip"))}
     ):
@@ -249,19 +250,20 @@ async def ask_confirm(ctx: Ctx) -> Reply | Finish:
         status = ctx.t(f"status_{data['status']}")
         summary = ctx.t("report_summary", status=status, percent=data["percent"], **texts)
     options = (
-        Option("c:send", ctx.t("send")),
-        Option("c:edit", ctx.t("edit")),
-        Option("c:cancel", ctx.t("cancel")),
+        Option(CONFIRM.id("send"), ctx.t("send")),
+        Option(CONFIRM.id("edit"), ctx.t("edit")),
+        Option(CONFIRM.id("cancel"), ctx.t("cancel")),
     )
     return Reply(summary, options, columns=3)
 
 
 async def take_confirm(ctx: Ctx, answer: Answer) -> str | Refusal | Finish:
-    if answer.option_id == "c:edit":
+    confirmed = CONFIRM.value(answer.choice)
+    if confirmed == "edit":
         return "edit"
-    if answer.option_id == "c:cancel":
+    if confirmed == "cancel":
         return Finish([Reply(ctx.t("report_cancelled"), replace_prompt=True)])
-    if answer.option_id != "c:send":
+    if confirmed != "send":
         return Refusal(ctx.t("choose_option"))
     picked = await task_picker.current_assignment(ctx)
     if picked is None:
@@ -328,14 +330,16 @@ def _editable(ctx: Ctx) -> tuple[str, ...]:
 
 
 async def ask_edit(ctx: Ctx) -> Reply:
-    options = tuple(Option(f"e:{step}", ctx.t(f"edit_{step}")) for step in _editable(ctx))
+    options = tuple(Option(EDIT.id(step), ctx.t(f"edit_{step}")) for step in _editable(ctx))
     return Reply(ctx.t("report_ask_edit"), options, columns=2)
 
 
 async def take_edit(ctx: Ctx, answer: Answer) -> str | Refusal:
-    step = (answer.option_id or "").removeprefix("e:")
-    if step not in _editable(ctx):
+    step = EDIT.value(answer.choice)
+    if step is None:
         return Refusal(ctx.t("choose_option"))
+    if step not in _editable(ctx):  # "status" for a contribution: never offered here
+        return Refusal(ctx.t("option_not_valid"))
     ctx.put(editing=True)
     if (
         step == "percent"
@@ -350,13 +354,13 @@ register(
     DIALOG,
     {
         "task": task_picker.task_step("report_choose_task", chosen),
-        "status": Step(ask_status, take_status),
-        "percent": Step(ask_percent, take_percent, numbered=False),
+        "status": Step(ask_status, take_status, offers=(STATUS,)),
+        "percent": Step(ask_percent, take_percent, offers=(PERCENT,), numbered=False),
         "results": Step(ask_results, take_results),
         "difficulties": _optional_text("difficulties", "proposals"),
         "proposals": _optional_text("proposals", "files"),
-        "files": Step(ask_files, take_files),
-        "confirm": Step(ask_confirm, take_confirm),
-        "edit": Step(ask_edit, take_edit),
+        "files": Step(ask_files, take_files, offers=(FILES_DONE,)),
+        "confirm": Step(ask_confirm, take_confirm, offers=(CONFIRM,)),
+        "edit": Step(ask_edit, take_edit, offers=(EDIT,)),
     },
 )

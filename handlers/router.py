@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from handlers import extension, language, registration, report, views
 from handlers.context import Ctx
 from handlers.events import Reply
-from handlers.steps import Answer, advance, resolve
+from handlers.steps import advance, resolve
 
 ANYONE, REGISTERED, UNIT = "anyone", "registered", "unit"
 _CODE = re.compile(r"^[A-Za-z0-9]{6,12}$")
@@ -70,14 +70,13 @@ async def route(ctx: Ctx) -> list[Reply]:
     if event.chat_type != "private" and not (ctx.person is None and _CODE.match(text)):
         return replies  # a group's talk is not for the bot, only its commands (and a code shown)
     if ctx.in_dialog():
-        answer = Answer(resolve(ctx, event.option_id, text), text, event.files)
-        return replies + await advance(ctx, answer)
+        return replies + await advance(ctx, resolve(ctx, event.option_id, text), text, event.files)
     if ctx.person is None:
         # Zalo has no deep link, so a newcomer's first message may be the invite code itself.
         if _CODE.match(text):
             return await registration.redeem(ctx, text)
         return [Reply(ctx.t("not_registered"))]
-    if event.option_id:
+    if event.option_id is not None:  # whatever it says: no dialog is open to take it
         return [Reply(ctx.t("stale_option"))]
     return [Reply(ctx.t("unknown_input"))]
 

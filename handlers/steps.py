@@ -2,19 +2,25 @@
 
 A dialog is a table {step name: Step}. `take` returns the next step's name, a `Refusal`
 (said, then the question is asked again) or a `Finish` (the dialog ends with these replies).
+A step declares the kinds of option it offers; a pressed option is parsed here, once, and one
+that does not parse or that this step does not offer never reaches `take`: "that choice is no
+longer valid", and the question again.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from handlers.context import Ctx
 from handlers.events import IncomingFile, Reply
+from handlers.options import Choice, Kind, parse, shown
 from storage.textfold import strip_marks
 from storage.units import fold
 
+log = logging.getLogger(__name__)
 OFFERED = "_offered"
 NUMBERED = "_numbered"
 _NUMBER = re.compile(r"^(?:so|#)?\s*(\d{1,2})\s*[.)]?$")
@@ -22,7 +28,10 @@ _NUMBER = re.compile(r"^(?:so|#)?\s*(\d{1,2})\s*[.)]?$")
 
 @dataclass(frozen=True)
 class Answer:
-    option_id: str | None
+    """What a step reads: the option chosen (parsed, of a kind the step offers) and what was
+    typed or sent."""
+
+    choice: Choice | None
     text: str
     files: tuple[IncomingFile, ...] = ()
 
@@ -45,6 +54,8 @@ Take = Callable[[Ctx, Answer], Awaitable["str | Refusal | Finish"]]
 class Step:
     ask: Ask
     take: Take
+    # The kinds of option `ask` offers: an option of any other kind is refused before `take`.
+    offers: tuple[Kind, ...] = ()
     # When False, a typed number is the answer itself (a percent), not an option's number.
     numbered: bool = True
 
@@ -82,8 +93,9 @@ async def enter(ctx: Ctx, dialog: str, step: str, replace: bool = False) -> list
 
 
 def resolve(ctx: Ctx, option_id: str | None, text: str) -> str | None:
-    """The option chosen by a button, by its number ("2", "số 2", "2.") or by its words."""
-    if option_id:
+    """The option chosen by a button (its id as sent, whatever it is), by its number ("2",
+    "số 2", "2.") or by its words."""
+    if option_id is not None:
         return option_id
     offered = ctx.data.get(OFFERED) or []
     if not text or not offered:
@@ -99,10 +111,26 @@ def resolve(ctx: Ctx, option_id: str | None, text: str) -> str | None:
     return None
 
 
-async def advance(ctx: Ctx, answer: Answer) -> list[Reply]:
-    """Give the answer to the current step and return what to show next."""
+async def advance(
+    ctx: Ctx, option_id: str | None, text: str, files: tuple[IncomingFile, ...] = ()
+) -> list[Reply]:
+    """Give the answer (the option chosen, as `resolve` found it, and what was typed or
+    sent) to the current step and return what to show next."""
     dialog, step = ctx.state.dialog or "", ctx.state.step or ""
-    result = await DIALOGS[dialog][step].take(ctx, answer)
+    current = DIALOGS[dialog][step]
+    choice = None if option_id is None else parse(option_id, current.offers)
+    if option_id is not None and choice is None:
+        log.info(
+            "refused option %s at %s.%s from %s/%s",
+            shown(option_id),
+            dialog,
+            step,
+            ctx.event.channel,
+            ctx.event.sender_id,
+        )
+        result: str | Refusal | Finish = Refusal(ctx.t("option_not_valid"))
+    else:
+        result = await current.take(ctx, Answer(choice, text, files))
     if isinstance(result, Finish):
         ctx.clear()
         return result.replies
@@ -115,4 +143,4 @@ async def advance(ctx: Ctx, answer: Answer) -> list[Reply]:
         and "confirm" in DIALOGS[dialog]
     ):
         result = "confirm"
-    return await enter(ctx, dialog, result, replace=answer.option_id is not None)
+    return await enter(ctx, dialog, result, replace=choice is not None)

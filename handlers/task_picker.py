@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from handlers.context import Ctx
 from handlers.events import Option, Reply
+from handlers.options import GO_TO_PAGE, TASK
 from handlers.steps import Answer, Finish, Refusal, Step, enter
 from handlers.wording import short
 from storage.models import Task
@@ -67,9 +68,9 @@ async def ask(ctx: Ctx, prompt_key: str, led_only: bool = False) -> Reply | Fini
         for task in listed[page * PAGE : (page + 1) * PAGE]
     ]
     if page > 0:
-        options.append(Option(f"pg:{page - 1}", ctx.t("page_previous")))
+        options.append(Option(GO_TO_PAGE.id(page - 1), ctx.t("page_previous")))
     if page < pages - 1:
-        options.append(Option(f"pg:{page + 1}", ctx.t("page_next")))
+        options.append(Option(GO_TO_PAGE.id(page + 1), ctx.t("page_next")))
     text = ctx.t(prompt_key, unit=unit.name)
     if pages > 1:
         text += "\n" + ctx.t("page_of", page=page + 1, pages=pages)
@@ -86,22 +87,23 @@ def _option(ctx: Ctx, task: Task, cooperating: bool, with_plan: bool) -> Option:
     label = f"{code(ctx, task, with_plan)} · {short(task.title, 48)}"
     if cooperating:
         label = ctx.t("task_option_cooperating", label=label)
-    return Option(f"t:{task.id}", label)
+    return Option(TASK.id(task.id), label)
 
 
 async def take(ctx: Ctx, answer: Answer) -> Assignment | list[Assignment] | Refusal | int:
     """The chosen task, the tasks of several plans a typed code matched, a page number to
     show, or why the answer is refused."""
     assert ctx.person is not None and ctx.person.unit is not None
-    option = answer.option_id or ""
-    if option.startswith("pg:") and option[3:].isdigit():
-        return int(option[3:])
-    if option.startswith("t:") and option[2:].isdigit():
-        found = await task_store.assignment(ctx.session, ctx.person.unit, int(option[2:]))
+    page = GO_TO_PAGE.value(answer.choice)
+    if page is not None:
+        return page
+    task_id = TASK.value(answer.choice)
+    if task_id is not None:
+        found = await task_store.assignment(ctx.session, ctx.person.unit, task_id)
         if found is None:
             log.warning(
-                "refused task option %r from %s/%s (unit %s)",
-                option,
+                "refused task option %s from %s/%s (unit %s)",
+                task_id,
                 ctx.event.channel,
                 ctx.event.sender_id,
                 ctx.person.unit_id,
@@ -197,4 +199,4 @@ def task_step(prompt_key: str, chosen: Chosen, led_only: bool = False) -> Step:
             return "task"
         return following
 
-    return Step(ask_task, take_task)
+    return Step(ask_task, take_task, offers=(TASK, GO_TO_PAGE))
