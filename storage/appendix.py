@@ -261,7 +261,7 @@ class _Reader:
         group = ROMAN.get(match.group(1).lower())
         number, letter = _plain_number(match.group(2)), match.group(3)
         if self.group is None or self.group.number != group:
-            under = f"nhóm {self.group.roman}" if self.group else "trước mọi dòng nhóm"
+            under = f"dưới nhóm {self.group.roman}" if self.group else "trước mọi dòng nhóm"
             reason = f"số thứ tự thuộc nhóm {match.group(1)} nhưng dòng nằm {under}"
             self.plan.problems.append(Problem(excel_row, COLUMN_NAMES["stt"], stt, reason))
             return ""

@@ -10,11 +10,15 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from storage.textfold import strip_marks
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
+# Excel counts days from 30/12/1899 (its calendar's day 0, after its 1900 leap-year slip).
+EXCEL_EPOCH = date(1899, 12, 30)
+_SERIAL_MIN = (date(MIN_YEAR, 1, 1) - EXCEL_EPOCH).days
+_SERIAL_MAX = (date(MAX_YEAR, 12, 31) - EXCEL_EPOCH).days
 ROMAN_QUARTERS = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 ONGOING_WORDS = ("thuong xuyen", "hang nam", "lien tuc", "dinh ky", "hang quy", "hang thang")
 
@@ -39,11 +43,20 @@ def parse_deadline(value: object) -> Deadline:
     if isinstance(value, date):
         return Deadline(value, False, value.strftime("%d/%m/%Y"))
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if float(value).is_integer() and MIN_YEAR <= int(value) <= MAX_YEAR:
-            return Deadline(date(int(value), 12, 31), False, str(int(value)))
-        raise DeadlineError(f"không đọc được thời hạn từ số {value}")
+        return _from_number(value)
     text = " ".join(str(value).split())
     return _parse_text(text)
+
+
+def _from_number(value: float) -> Deadline:
+    """A year ("2023"), or a date Excel keeps as its day count when the cell lost its date
+    format (45107 is 30/06/2023)."""
+    if float(value).is_integer() and MIN_YEAR <= int(value) <= MAX_YEAR:
+        return Deadline(date(int(value), 12, 31), False, str(int(value)))
+    if float(value).is_integer() and _SERIAL_MIN <= int(value) <= _SERIAL_MAX:
+        day = EXCEL_EPOCH + timedelta(days=int(value))
+        return Deadline(day, False, day.strftime("%d/%m/%Y"))
+    raise DeadlineError(f"không đọc được thời hạn từ số {value}")
 
 
 def _parse_text(text: str) -> Deadline:
@@ -62,7 +75,7 @@ def _parse_text(text: str) -> Deadline:
 def _all_dates(folded: str) -> list[date]:
     """Every period end named in the folded text; consumed spans are blanked to avoid re-reading."""
     found: list[date] = []
-    remaining = folded
+    remaining = _LABEL.sub(" ", folded)
     for pattern, reader in _READERS:
 
         def take(match: re.Match[str], reader=reader) -> str:
@@ -70,10 +83,25 @@ def _all_dates(folded: str) -> list[date]:
             return " " * len(match.group(0))
 
         remaining = pattern.sub(take, remaining)
+    found += _days_of_named_year(remaining, found)
+    remaining = _DAY_MONTH.sub(" ", remaining)
     leftovers = re.findall(r"\d+", remaining)
     if leftovers:
         raise DeadlineError(f"không hiểu phần “{' '.join(leftovers)}” trong thời hạn")
     return found
+
+
+def _days_of_named_year(text: str, found: list[date]) -> list[date]:
+    """Days written without a year ("Năm 2023 (trước 30/9)") fall in the latest year the cell
+    names; with no year named, the cell cannot say which."""
+    days = list(_DAY_MONTH.finditer(text))
+    if not days:
+        return []
+    if not found:
+        shown = days[0].group(0).strip()
+        raise DeadlineError(f"ngày “{shown}” không ghi năm (ví dụ: 30/6/2023)")
+    year = max(found).year
+    return [_day(year, int(match["m"]), int(match["d"])) for match in days]
 
 
 def _year(text: str) -> int:
@@ -129,11 +157,23 @@ def _years(match: re.Match[str]) -> list[date]:
     return [date(_year(year), 12, 31) for year in re.findall(r"\d{4}", match.group(0))]
 
 
-_SEP = r"\s*[/.\-]\s*"
 _YEAR_TAIL = r"\s*(?:[/\-,]|nam)?\s*(?P<y>\d{4})"
+# A number after "đợt", "giai đoạn", "bước" … counts steps, it is no date ("Quý II/2023 (đợt 1)").
+_LABEL = re.compile(r"\b(?:dot|giai doan|buoc|lan|ky|phan|muc)\s*\d{1,2}\b(?!\s*[/.\-]\s*\d)")
+_DAY_MONTH = re.compile(r"(?<![\d/.\-])(?P<d>\d{1,2})\s*/\s*(?P<m>\d{1,2})(?![\d/.\-])")
 _READERS = [
+    # One separator throughout ("30/6/2022", "30-6-2022", "30.6.2022"): "Tháng 3-6/2023" is a
+    # span of months, not the 3rd of June.
     (
-        re.compile(rf"(?<!\d)(?P<d>\d{{1,2}}){_SEP}(?P<m>\d{{1,2}}){_SEP}(?P<y>\d{{4}})(?!\d)"),
+        re.compile(
+            r"(?<!\d)(?P<d>\d{1,2})\s*(?P<sep>[/.\-])\s*(?P<m>\d{1,2})\s*(?P=sep)\s*"
+            r"(?P<y>\d{4})(?!\d)"
+        ),
+        _full_date,
+    ),
+    # "ngày 15 tháng 12 năm 2023", as a decision writes a date out.
+    (
+        re.compile(r"(?<!\d)(?P<d>\d{1,2})\s*thang\s*(?P<m>\d{1,2})\s*(?:nam|/)\s*(?P<y>\d{4})"),
         _full_date,
     ),
     (

@@ -8,6 +8,7 @@ when none has it, the message names the sheets looked at and points to `--sheet`
 from __future__ import annotations
 
 import re
+import unicodedata
 import zipfile
 import zlib
 from pathlib import Path
@@ -23,6 +24,7 @@ from storage.textfold import words
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_SIGNATURE = b"PK\x03\x04"
 HEADER_SCAN_ROWS = 40
+HEADING_MAX = 80  # characters: a longer cell is a task's text, not a column heading
 
 # Column roles, the words that name them, and how the errors name them; checked in this order.
 ROLE_WORDS: list[tuple[str, tuple[str, ...]]] = [
@@ -31,10 +33,28 @@ ROLE_WORDS: list[tuple[str, tuple[str, ...]]] = [
     ("budget", ("kinh phi",)),
     ("coop", ("phoi hop",)),
     ("lead", ("chu tri", "co quan thuc hien", "don vi thuc hien")),
-    ("deadline", ("thoi gian", "thoi han", "tien do", "moc thoi gian")),
+    (
+        "deadline",
+        (
+            "thoi gian",
+            "thoi han",
+            "tien do",
+            "moc thoi gian",
+            "lo trinh",
+            "thoi diem",
+            "han hoan thanh",
+            "han chot",
+        ),
+    ),
     ("output", ("san pham", "ket qua")),
     ("title", ("nhiem vu", "noi dung", "ten", "giai phap")),
 ]
+# A column counting tasks ("Số nhiệm vụ", "Tổng số") on a summary sheet is not the task column.
+COUNT_WORDS = ("so nhiem vu", "so luong", "tong so", "ty le")
+# A time column may be split into when the work starts and when it must be done: the due date
+# is the end ("Thời gian thực hiện" over "Bắt đầu | Hoàn thành").
+START_WORDS = ("bat dau", "khoi cong", "tu ngay", "tu thang", "tu nam", "ngay bat dau")
+END_WORDS = ("hoan thanh", "ket thuc", "den ngay", "den thang", "den nam")
 HEADER_HINT = (
     "Bảng cần có các cột như: STT, Nhiệm vụ, Cơ quan chủ trì, Cơ quan phối hợp, "
     "Thời gian thực hiện, Sản phẩm."
@@ -81,6 +101,22 @@ def check_file(path: Path, max_bytes: int) -> None:
         raise BadWorkbook(f"Tệp “{path.name}” không phải là tệp Excel .xlsx.")
 
 
+# Characters that read as a space, or as nothing, in a cell: non-breaking and narrow spaces
+# (pasted from Word or the web) and zero-width marks.
+_INVISIBLE = str.maketrans(
+    {"\xa0": " ", "\u2007": " ", "\u202f": " ", "\u200b": None, "\ufeff": None, "\u00ad": None}
+)
+
+
+def clean(value: Any) -> Any:
+    """A cell's value as the rest of the importer reads it: text in one Unicode form (NFC, so
+    a decomposed "Thủy" typed on a Mac matches the composed one) with odd spaces made plain;
+    other values unchanged."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value.translate(_INVISIBLE))
+    return value
+
+
 def text(value: Any) -> str:
     """A cell as one line: spaces and line breaks collapsed (for numbers, roles, headings)."""
     if value is None:
@@ -111,9 +147,23 @@ def _role(cell: str) -> str | None:
             if role == "stt":
                 if folded == phrase or folded.startswith(phrase + " "):
                     return role
-            elif f" {phrase} " in f" {folded} ":
-                return role
+            elif _says(folded, phrase):
+                return _checked(role, folded)
     return None
+
+
+def _says(folded: str, phrase: str) -> bool:
+    return f" {phrase} " in f" {folded} "
+
+
+def _checked(role: str, folded: str) -> str | None:
+    """`role`, unless the heading names a count (for the task column) or only when the work
+    starts (for the deadline)."""
+    if role == "title" and folded.startswith(COUNT_WORDS):
+        return None
+    if role == "deadline" and any(_says(folded, w) for w in START_WORDS):
+        return role if any(_says(folded, w) for w in END_WORDS) else None
+    return role
 
 
 def _roles(cells: list[str]) -> dict[str, int]:
@@ -145,12 +195,35 @@ def find_header(grid: list[list[Any]]) -> tuple[int, dict[str, int]] | None:
 
 
 def _is_header_continuation(row: list[Any]) -> bool:
+    """A second header row: "Chủ trì | Phối hợp" under "Cơ quan thực hiện", or "Bắt đầu |
+    Hoàn thành" under "Thời gian thực hiện"."""
     texts = [text(v) for v in row if text(v)]
     return (
         bool(texts)
-        and any(_role(t) in ("lead", "coop") for t in texts)
+        and any(_role(t) in ("lead", "coop") or _is_time_part(t) for t in texts)
         and not any(_TASK_NUMBER.match(t) for t in texts)
     )
+
+
+def _is_time_part(cell: str) -> bool:
+    folded = " ".join(words(cell))
+    return folded in START_WORDS or folded in END_WORDS
+
+
+def is_header_row(cells: list[str]) -> bool:
+    """True for a row that repeats the table's header (as a page break copied into the sheet
+    leaves it): at least two of its texts name columns, and every text names one."""
+    named: set[str] = set()
+    for cell in dict.fromkeys(cells):
+        if not cell:
+            continue
+        # A heading is short; stopping at the first cell that names no column keeps this
+        # cheap on the thousands of task rows.
+        role = _role(cell) if len(cell) <= HEADING_MAX else None
+        if role is None and not _is_time_part(cell):
+            return False
+        named.add(role or "part")
+    return len(named) >= 2
 
 
 def read_table(
@@ -160,11 +233,7 @@ def read_table(
     workbook = _open(path)
     try:
         if sheet is not None:
-            if sheet not in workbook.sheetnames:
-                raise BadWorkbook(
-                    f"Không có trang tính “{sheet}”. Các trang tính có: "
-                    f"{', '.join(workbook.sheetnames)}."
-                )
+            sheet = _sheet_named(workbook, sheet)
             grid = _grid(workbook[sheet], max_rows)
             if not _filled(grid):
                 raise BadWorkbook(f"Trang tính “{sheet}” trống.")
@@ -174,10 +243,21 @@ def read_table(
                     f"Không tìm thấy dòng tiêu đề của bảng trong trang tính “{sheet}”. "
                     + HEADER_HINT
                 )
-            return sheet, grid, *found
+            return clean(sheet), grid, *found
         return _first_table(workbook, max_rows)
     finally:
         workbook.close()
+
+
+def _sheet_named(workbook: Workbook, wanted: str) -> str:
+    """The workbook's own name of the sheet `wanted` names, spaces around it and the Unicode
+    form aside (a name typed in a terminal is composed, a Mac may save it decomposed)."""
+    key = " ".join(clean(wanted).split())
+    for name in workbook.sheetnames:
+        if " ".join(clean(name).split()) == key:
+            return name
+    names = ", ".join(f"“{clean(name)}”" for name in workbook.sheetnames)
+    raise BadWorkbook(f"Không có trang tính “{wanted}”. Các trang tính có: {names}.")
 
 
 def _first_table(
@@ -190,10 +270,10 @@ def _first_table(
         grid = _grid(worksheet, max_rows)
         if not _filled(grid):
             continue
-        looked.append(worksheet.title)
+        looked.append(clean(worksheet.title))
         found = find_header(grid)
         if found is not None:
-            return worksheet.title, grid, *found
+            return looked[-1], grid, *found
     if not looked:
         names = ", ".join(f"“{name}”" for name in workbook.sheetnames)
         raise BadWorkbook(
@@ -225,6 +305,15 @@ def _open(path: Path) -> Workbook:
         ) from None
 
 
+class SheetRow(list[Any]):
+    """A row's values, knowing which of its cells only continue a merged cell of the row above
+    (a task written over two rows, its number and title merged down)."""
+
+    def __init__(self, values: Any) -> None:
+        super().__init__(values)
+        self.continued: set[int] = set()
+
+
 def _grid(worksheet: Worksheet, max_rows: int) -> list[list[Any]]:
     """The sheet's values as rows, each merged range filled with its top-left value."""
     if worksheet.max_row > max_rows:
@@ -232,7 +321,7 @@ def _grid(worksheet: Worksheet, max_rows: int) -> list[list[Any]]:
             f"Trang tính “{worksheet.title}” có {worksheet.max_row} dòng, vượt giới hạn "
             f"{max_rows} dòng (IMPORT_MAX_ROWS)."
         )
-    grid = [list(row) for row in worksheet.iter_rows(values_only=True)]
+    grid = [SheetRow(clean(v) for v in row) for row in worksheet.iter_rows(values_only=True)]
     for merged in worksheet.merged_cells.ranges:
         value = (
             grid[merged.min_row - 1][merged.min_col - 1] if merged.min_row <= len(grid) else None
@@ -240,7 +329,14 @@ def _grid(worksheet: Worksheet, max_rows: int) -> list[list[Any]]:
         for r in range(merged.min_row - 1, min(merged.max_row, len(grid))):
             for c in range(merged.min_col - 1, min(merged.max_col, len(grid[r]))):
                 grid[r][c] = value
-    return grid
+                if r > merged.min_row - 1:
+                    grid[r].continued.add(c)
+    return list(grid)
+
+
+def continued(row: list[Any], column: int | None) -> bool:
+    """True when the row's cell in `column` continues a merged cell of the row above."""
+    return isinstance(row, SheetRow) and column in row.continued
 
 
 def _filled(grid: list[list[Any]]) -> bool:

@@ -55,7 +55,7 @@ def unknown_units(
             cell = getattr(task, role)
             if not cell:
                 continue
-            for piece in index.match_cell(cell).unknown:
+            for piece in index.match_roles(cell).unknown:
                 problem = _judge(piece, index)
                 if problem is None:
                     rows.setdefault(piece, [])

@@ -11,6 +11,7 @@ name (a wrong cut), a likely typo of one, or a name the catalog does not know.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -21,11 +22,22 @@ from sqlalchemy.orm import selectinload
 from storage.models import Unit, UnitAlias
 from storage.textfold import words
 from storage.unit_catalog import CATALOG, CatalogUnit
-from storage.unit_cells import Atom, head_of, is_local, joined, segments, starts_name, strip_notes
+from storage.unit_cells import (
+    LEAD,
+    Atom,
+    head_of,
+    is_local,
+    joined,
+    role_parts,
+    segments,
+    starts_name,
+    strip_notes,
+)
 from storage.unit_names import fold, generated_aliases, spelling_keys
 
 __all__ = [
     "CellMatch",
+    "RoleMatch",
     "UnitConflict",
     "UnitIndex",
     "add_unit",
@@ -102,6 +114,23 @@ class CellMatch:
         elif all(existing is not item for existing in self.units):
             self.units.append(item)
             self.items.append(item)
+
+
+@dataclass
+class RoleMatch:
+    """The units a lead cell names, as leads and as cooperating units, and its unknown pieces.
+
+    Without role markers every unit of the cell leads. When some are marked ("Sở TT&TT
+    (chủ trì); Sở Nội vụ"), the units marked "chủ trì" lead and the others cooperate; when
+    only "phối hợp" is marked, the unmarked units lead. Unknown pieces keep their place, as
+    text, so a task led only by a unit still to be added is not taken for one without a lead."""
+
+    lead: list[Unit | str] = field(default_factory=list)
+    coop: list[Unit | str] = field(default_factory=list)
+
+    @property
+    def unknown(self) -> list[str]:
+        return list(dict.fromkeys(item for item in self.lead + self.coop if isinstance(item, str)))
 
 
 @dataclass(frozen=True)
@@ -202,6 +231,25 @@ class UnitIndex:
             cached = self._cells[text] = self._match(text)
         return cached
 
+    def match_roles(self, text: str) -> RoleMatch:
+        """The cell's units split by the role markers written in it (see RoleMatch)."""
+        marked: dict[str | None, list[Unit | str]] = {None: [], LEAD: [], "coop": []}
+        for part in role_parts(text):
+            items = self.match_cell(part.text).items
+            if part.role is None or not items:
+                marked[None] += items
+            elif part.last_only:
+                marked[None] += items[:-1]
+                marked[part.role].append(items[-1])
+            else:
+                marked[part.role] += items
+        if marked[LEAD]:
+            lead, coop = marked[LEAD], marked[None] + marked["coop"]
+        else:
+            lead, coop = marked[None], marked["coop"]
+        lead = _once(lead)
+        return RoleMatch(lead, [item for item in _once(coop) if not _within(item, lead)])
+
     def _match(self, text: str) -> CellMatch:
         result = CellMatch()
         for atoms in segments(text):
@@ -220,7 +268,7 @@ class UnitIndex:
                 result.add(unit)
                 continue
             atom = atoms[start]
-            if pending and not starts_name(atom, pending[-1].text):
+            if pending and not _starts_listed_name(atom, pending[-1].text):
                 pending.append(atom)
             else:
                 self._settle(pending, result)
@@ -229,8 +277,10 @@ class UnitIndex:
         self._settle(pending, result)
 
     def _longest_known(self, atoms: list[Atom], start: int) -> tuple[Unit, int] | None:
+        head = atoms[start].head
         for end in range(len(atoms), start, -1):
-            unit = self.find(joined(atoms[start:end]))
+            text = joined(atoms[start:end])
+            unit = (self.find(f"{head} {text}") if head else None) or self.find(text)
             if unit is not None:
                 return unit, end
         return None
@@ -240,11 +290,34 @@ class UnitIndex:
         if not pending:
             return
         piece = joined(pending)
+        if pending[0].head:
+            piece = f"{pending[0].head} {piece}"
         related = self.find(RELATED_NAME)
         if related is not None and "lienquan" in fold(piece) and head_of(piece) in ("", "cac"):
             result.add(related)
         else:
             result.add(piece)
+
+
+def _starts_listed_name(atom: Atom, previous: str) -> bool:
+    """Whether `atom` begins a name; in a list sharing its organisation word ("Các phòng: Nội
+    vụ, Tư pháp") every item after a comma does."""
+    if atom.head and atom.separator.strip() in (",", ";"):
+        return True
+    return starts_name(atom, previous)
+
+
+def _within(item: Unit | str, items: list[Unit | str]) -> bool:
+    return any(other is item or (isinstance(item, str) and other == item) for other in items)
+
+
+def _once(items: list[Unit | str]) -> list[Unit | str]:
+    """`items` without repeats, in order."""
+    kept: list[Unit | str] = []
+    for item in items:
+        if not _within(item, kept):
+            kept.append(item)
+    return kept
 
 
 def _fragment_keys(atoms: list[Atom]) -> set[str]:
@@ -311,9 +384,11 @@ async def add_unit(
     session: AsyncSession, name: str, short_name: str, kind: str, aliases: Iterable[str] = ()
 ) -> Unit:
     """Register a unit the catalog lacks, with its spellings; refuses spellings already taken
-    and names that are only a part of a known name."""
+    and names that are only a part of a known name. Names are kept composed (NFC) and with
+    plain single spaces, however the terminal passed them."""
     index = await UnitIndex.load(session)
-    aliases = list(aliases)
+    name, short_name = tidy(name), tidy(short_name)
+    aliases = [tidy(alias) for alias in aliases]
     for text in (name, short_name, *aliases):
         existing = index.find(text) if text else None
         if existing is not None:
@@ -326,6 +401,11 @@ async def add_unit(
     session.add(unit)
     await session.flush()
     return unit
+
+
+def tidy(text: str) -> str:
+    """`text` composed (NFC), its spaces (non-breaking ones too) made single and plain."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 def new_unit(

@@ -40,6 +40,15 @@ READABLE = [
     (datetime(2022, 5, 1, 0, 0), date(2022, 5, 1)),
     (date(2023, 1, 15), date(2023, 1, 15)),
     (2023, date(2023, 12, 31)),
+    # A span of months is no day: "3-6/2023" was once read as the 3rd of June.
+    ("Tháng 3-6/2023", date(2023, 6, 30)),
+    ("Tháng 6 – 12/2023", date(2023, 12, 31)),
+    ("Trước ngày 15 tháng 12 năm 2023", date(2023, 12, 15)),
+    ("Quý II/2023 (đợt 1); Quý IV/2023 (đợt 2)", date(2023, 12, 31)),
+    ("Năm 2025\n(giai đoạn 1: năm 2023)", date(2025, 12, 31)),
+    ("Năm 2023 (trước 30/9)", date(2023, 12, 31)),
+    ("Quý I-II/2023", date(2023, 6, 30)),
+    (45107, date(2023, 6, 30)),  # a date cell that lost its date format: Excel's day count
 ]
 
 
@@ -82,8 +91,10 @@ def test_a_blank_cell_is_no_deadline() -> None:
         ("32/13/2022", "không tồn tại"),
         ("Quý 5/2022", "quý"),
         ("Tuần 3", "không"),
+        ("Trước 31/12", "không ghi năm"),
+        (123456789, "không đọc được thời hạn từ số"),
     ],
 )
-def test_an_unreadable_deadline_says_why(value: str, reason: str) -> None:
+def test_an_unreadable_deadline_says_why(value: object, reason: str) -> None:
     with pytest.raises(DeadlineError, match=reason):
         parse_deadline(value)

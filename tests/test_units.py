@@ -166,3 +166,48 @@ def test_folding_ignores_case_marks_and_punctuation() -> None:
     assert fold("Sở TT&TT") == fold("sở tt - tt") == fold("SO TTTT")
     assert fold("Thủy") == fold("Thuỷ") == fold("Thụy") == fold("thuy")
     assert fold("Vĩ") == fold("Vỹ")
+
+
+ROLES = [
+    ("Sở TT&TT (chủ trì); Sở Nội vụ", ["Sở TT&TT"], ["Sở Nội vụ"]),
+    ("Sở Nội vụ, Sở TT&TT (chủ trì)", ["Sở TT&TT"], ["Sở Nội vụ"]),
+    ("Sở TT&TT chủ trì, phối hợp với Sở Nội vụ", ["Sở TT&TT"], ["Sở Nội vụ"]),
+    ("Sở TT&TT chủ trì; Công an TP, Sở Y tế phối hợp", ["Sở TT&TT"], ["Công an TP", "Sở Y tế"]),
+    ("Chủ trì: Sở Y tế\nPhối hợp: Sở Tư pháp, Sở Nội vụ", ["Sở Y tế"], ["Sở Tư pháp", "Sở Nội vụ"]),
+    ("Sở Y tế, Sở Nội vụ (phối hợp)", ["Sở Y tế"], ["Sở Nội vụ"]),
+    ("Sở Lao động - Thương binh và Xã hội, Sở Y tế", ["Sở LĐTBXH", "Sở Y tế"], []),
+    ("Sở Nội vụ (phối hợp)", [], ["Sở Nội vụ"]),
+    # A remark in brackets that only mentions a role is a remark, not a marker.
+    ("UBND các quận, huyện (chủ trì thực hiện tại địa phương)", ["UBND các quận, huyện"], []),
+]
+
+
+@pytest.mark.parametrize("cell, leads, helps", ROLES, ids=[c for c, _, _ in ROLES])
+async def test_who_leads_as_the_cell_says(
+    index: UnitIndex, cell: str, leads: list[str], helps: list[str]
+) -> None:
+    match = index.match_roles(cell)
+    named = [index.find(name) for name in leads], [index.find(name) for name in helps]
+    assert (match.lead, match.coop) == named and match.unknown == []
+
+
+@pytest.mark.parametrize(
+    "cell, names",
+    [
+        ("Các sở: Nội vụ, Tài chính, Kế hoạch và Đầu tư", ["SNV", "STC", "Sở KH&ĐT"]),
+        ("Sở: Y tế, Giáo dục và Đào tạo", ["SYT", "Sở GD&ĐT"]),
+        ("UBND các huyện: An Dương, An Lão", ["UBND huyện An Dương", "UBND huyện An Lão"]),
+        ("Sở TT&TT, các sở: Nội vụ, Tư pháp", ["Sở TT&TT", "SNV", "STP"]),
+        ("Sở Nội vụ/Sở TT&TT", ["SNV", "Sở TT&TT"]),
+    ],
+)
+async def test_lists_sharing_one_word(index: UnitIndex, cell: str, names: list[str]) -> None:
+    match = index.match_cell(cell)
+    assert match.units == [index.find(name) for name in names] and match.unknown == []
+
+
+async def test_a_new_name_in_a_shared_list_keeps_its_word(index: UnitIndex) -> None:
+    assert index.match_cell("Các phòng: Nội vụ, Tư pháp").unknown == [
+        "Phòng Nội vụ",
+        "Phòng Tư pháp",
+    ]
