@@ -17,7 +17,13 @@ Each run gets a fresh database: a SQLite file in a temporary folder by default, 
 --database-url naming a PostgreSQL server where the user may create databases, a database of its
 own created there and dropped afterwards.
 
+With --channel zalo the same 200 officers report through the real Zalo adapter against the
+tests' fake Zalo Bot Platform (one event per getUpdates call, every event written to the inbox
+before it is handled, options answered by their numbers), in both loads; the Telegram dialog is
+run beside it for the comparison (target: Zalo within 20% of Telegram's steps per second).
+
 Run: .venv/bin/python bench/dialog_bench.py [OFFICERS]
+     .venv/bin/python bench/dialog_bench.py --channel zalo
      .venv/bin/python bench/dialog_bench.py --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test
 """
 
@@ -36,8 +42,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+from sqlalchemy import func, select
 from sqlalchemy.engine.url import make_url
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
@@ -46,20 +54,28 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app import open_app
+from bot.channels import zalo_polling
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.telegram_polling import poll
+from bot.channels.zalo import ZaloChannel
+from bot.channels.zalo_api import ZaloClient
 from bot.config import load_settings
 from bot.handler_config import handler_config
 from handlers.dispatcher import Dispatcher
 from storage.db import describe_url, is_sqlite
 from storage.migrate import upgrade
+from storage.models import Report
 from tests.fake_telegram import TOKEN, FakeTelegram, Sent
+from tests.fake_zalo import TOKEN as ZALO_TOKEN
+from tests.fake_zalo import FakeZalo
 from tests.plan_factory import load_plan, make_invite
 
 BASE_USER = 7_000_000
 START_WINDOW = 5.0
 PAUSE = (1.0, 5.0)
-Step = Callable[[FakeTelegram, int, Sent | None], Awaitable[None]]
+# The fake server of either channel (both keep what they sent per chat) and its last message.
+Fake = Any
+Step = Callable[[Fake, int, Any], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -94,6 +110,28 @@ def press(prefix: str) -> Step:
     return push
 
 
+def zalo_text(message: str) -> Step:
+    async def push(fake: FakeZalo, user: int, last: Any) -> None:
+        await fake.push_text(str(user), message)
+
+    return push
+
+
+def zalo_journey(code: str) -> list[Step]:
+    """The same report on Zalo, options answered by their numbers as an officer types them."""
+    return [
+        zalo_text(f"/start {code}"),
+        zalo_text("/baocao VII.3"),
+        zalo_text("2"),  # Đang thực hiện, trong hạn
+        zalo_text("50"),
+        zalo_text("Đã hoàn thành lắp đặt và chạy thử hệ thống."),
+        zalo_text("1"),  # Bỏ qua
+        zalo_text("1"),  # Bỏ qua
+        zalo_text("1"),  # Bỏ qua (no files)
+        zalo_text("1"),  # Gửi
+    ]
+
+
 def journey(code: str) -> list[Step]:
     """A whole report: join, choose, status, percent, results, skip, skip, no files, send."""
     return [
@@ -110,9 +148,9 @@ def journey(code: str) -> list[Step]:
 
 
 async def walk(
-    fake: FakeTelegram, user: int, steps: list[Step], latencies: list[float], pace: Pace
+    fake: Fake, user: int, steps: list[Step], latencies: list[float], pace: Pace
 ) -> None:
-    last: Sent | None = None
+    last: Any = None
     start, chance = pace.for_user(user)
     await asyncio.sleep(start)
     for index, step in enumerate(steps):
@@ -160,10 +198,55 @@ async def fresh_database(server: str | None, folder: Path) -> AsyncIterator[str]
         await _postgres_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-async def run_dialogs(officers: int, server: str | None, pace: Pace) -> tuple[float, list[float]]:
+async def run_dialogs(
+    officers: int, server: str | None, pace: Pace, channel: str = "telegram"
+) -> tuple[float, list[float]]:
+    run = _run_zalo_dialogs if channel == "zalo" else _run_dialogs
     with tempfile.TemporaryDirectory() as folder:
         async with fresh_database(server, Path(folder)) as url:
-            return await _run_dialogs(officers, url, Path(folder), pace)
+            return await run(officers, url, Path(folder), pace)
+
+
+async def _run_zalo_dialogs(
+    officers: int, url: str, folder: Path, pace: Pace
+) -> tuple[float, list[float]]:
+    fake = FakeZalo()
+    await fake.start()
+    settings = load_settings(
+        database_url=url,
+        zalo_bot_token=ZALO_TOKEN,
+        zalo_api_base_url=fake.url,
+        data_dir=folder / "data",
+    )
+    async with open_app(settings) as app:
+        await load_plan(app.sessions, folder)
+        code = await make_invite(app.sessions, "Sở TT&TT", uses=officers)
+        client = ZaloClient(ZALO_TOKEN, fake.url)
+        channel = ZaloChannel(client, Dispatcher(app.sessions, handler_config(settings)))
+        stop = asyncio.Event()
+        poller = asyncio.create_task(zalo_polling.poll(channel, stop, timeout=1))
+        latencies: list[float] = []
+        steps = zalo_journey(code)
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(walk(fake, BASE_USER + i, steps, latencies, pace) for i in range(officers))
+        )
+        elapsed = time.perf_counter() - started
+        stop.set()
+        await poller
+        await channel.close()
+        await client.close()
+        await _check_reports(app.sessions, officers)
+    await fake.stop()
+    return elapsed, latencies
+
+
+async def _check_reports(sessions: Any, officers: int) -> None:
+    """Every officer's report is there: a fast run that lost steps would be no result."""
+    async with sessions() as session:
+        reports = await session.scalar(select(func.count()).select_from(Report))
+    if reports != officers:
+        raise SystemExit(f"{reports} reports stored for {officers} officers")
 
 
 async def _run_dialogs(
@@ -243,8 +326,36 @@ def spread(latencies: list[float]) -> str:
     )
 
 
-async def main(officers: int, server: str | None) -> None:
+async def main_zalo(officers: int, server: str | None) -> None:
+    """Zalo's figures, with Telegram's dialog run beside them for the comparison."""
+    steps = len(zalo_journey("X"))
+    zalo_seconds, queued = await run_dialogs(officers, server, AT_ONCE, "zalo")
+    telegram_seconds, _ = await run_dialogs(officers, server, AT_ONCE, "telegram")
+    _, paced = await run_dialogs(officers, server, PERSON, "zalo")
+    _, telegram_paced = await run_dialogs(officers, server, PERSON, "telegram")
+    zalo_rate = officers * steps / zalo_seconds
+    telegram_rate = officers * steps / telegram_seconds
+    sqlite = server is None or is_sqlite(server)
+    database = "SQLite (a fresh file)" if sqlite else describe_url(server or "")
+    print("channel: zalo (fake Zalo Bot Platform), beside telegram (fake Bot API)")
+    print(f"database: {database}")
+    print(f"officers: {officers}, steps each: {steps}")
+    print("throughput, no pauses:")
+    print(f"  zalo dialog steps/s: {zalo_rate:.1f} ({zalo_seconds:.2f} s)")
+    print(f"  telegram dialog steps/s: {telegram_rate:.1f} ({telegram_seconds:.2f} s)")
+    print(f"  zalo / telegram: {zalo_rate / telegram_rate:.2f} (target >= 0.8)")
+    print(f"  queueing ms (reference): zalo {spread(queued)}")
+    low, high = PERSON.pause
+    print(f"a person's pace (start within {START_WINDOW:.0f} s, {low:.0f}-{high:.0f} s pauses):")
+    print(f"  zalo step latency ms: {spread(paced)} (target p99 < 150)")
+    print(f"  telegram step latency ms: {spread(telegram_paced)}")
+
+
+async def main(officers: int, server: str | None, channel: str = "telegram") -> None:
     logging.basicConfig(level=logging.WARNING)
+    if channel == "zalo":
+        await main_zalo(officers, server)
+        return
     steps = len(journey("X"))
     dialog_seconds, queued = await run_dialogs(officers, server, AT_ONCE)
     echo_seconds, echo_queued = await run_echo(officers, steps, AT_ONCE)
@@ -271,6 +382,12 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Dialog steps per second and latency.")
     parser.add_argument("officers", nargs="?", type=int, default=200)
     parser.add_argument(
+        "--channel",
+        choices=["telegram", "zalo"],
+        default="telegram",
+        help="the adapter to measure (zalo also runs the telegram dialog to compare)",
+    )
+    parser.add_argument(
         "--database-url",
         help="a PostgreSQL server where a fresh database is created for each run (default: SQLite)",
     )
@@ -279,4 +396,4 @@ def parse_args() -> argparse.Namespace:
 
 if __name__ == "__main__":
     arguments = parse_args()
-    asyncio.run(main(arguments.officers, arguments.database_url))
+    asyncio.run(main(arguments.officers, arguments.database_url, arguments.channel))

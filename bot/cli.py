@@ -1,6 +1,8 @@
 """The `tiendo` command line: exit 0 ok, 1 user error (a message, no traceback), 2 usage.
 
-Output cut short by its reader (`| head`) ends quietly with 1."""
+Output cut short by its reader (`| head`) ends quietly with 1. Everything it says comes from the
+catalogs (handlers/texts/cli.<lang>.json), in DEFAULT_LANGUAGE (Vietnamese when it is unset or
+unusable), including the help and what is wrong with a setting."""
 
 from __future__ import annotations
 
@@ -15,22 +17,21 @@ import sys
 from collections.abc import Sequence
 
 import bot.commands
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, load_settings, operator_language
 from bot.errors import UserError
+from handlers.i18n import t
 from storage.db import DatabaseUnavailable
 
 __all__ = ["UserError", "build_parser", "main"]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="tiendo",
-        description="tiendo — theo dõi tiến độ kế hoạch hành động qua Telegram và Zalo.",
-    )
+def build_parser(lang: str = "vi") -> argparse.ArgumentParser:
+    """Every command, its help written in `lang`."""
+    parser = argparse.ArgumentParser(prog="tiendo", description=t(lang, "cli_description"))
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module_info in sorted(pkgutil.iter_modules(bot.commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"bot.commands.{module_info.name}")
-        module.register(subparsers)
+        module.register(subparsers, lang)
     return parser
 
 
@@ -50,8 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    lang = operator_language()  # the help is written before the other settings are read
+    args = build_parser(lang).parse_args(argv)
     try:
         settings = load_settings()
         logging.basicConfig(
@@ -64,11 +65,11 @@ def _run(argv: Sequence[str] | None) -> int:
             result = asyncio.run(result)
         return int(result or 0)
     except ConfigError as exc:
-        print(f"Lỗi cấu hình: {exc}", file=sys.stderr)
+        print(t(lang, "cli_config_error", problem=exc), file=sys.stderr)
         return 1
     except DatabaseUnavailable as exc:
         url, reason = exc.args
-        print(f"Không kết nối được cơ sở dữ liệu {url}: {reason}", file=sys.stderr)
+        print(t(lang, "cli_database_unavailable", url=url, reason=reason), file=sys.stderr)
         return 1
     except UserError as exc:
         print(str(exc), file=sys.stderr)

@@ -1,6 +1,8 @@
 """Settings, read once from the environment and an optional `.env`, then passed down.
 
-Nothing else in tiendo reads `os.environ`: everything it needs arrives as a `Settings`.
+Nothing else in tiendo reads `os.environ`: everything it needs arrives as a `Settings`. What is
+wrong with a setting is worded from the catalogs (cli_config_…), in DEFAULT_LANGUAGE when that
+one is usable, else in Vietnamese.
 """
 
 from __future__ import annotations
@@ -13,11 +15,26 @@ from typing import Annotated, Literal, get_args
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from handlers.i18n import LANGUAGES, catalog, t
+
 CHANNELS = ("telegram", "zalo", "console")
+SOURCES = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
 
 class ConfigError(Exception):
     """A setting has a value tiendo cannot use; the message names the variable."""
+
+
+class SettingProblem(ValueError):
+    """What one of our checks found wrong, as a catalog key and its blanks; worded when the
+    error is reported, in the operator's language."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key, self.values = key, values
+
+    def words(self, lang: str) -> str:
+        return t(lang, self.key, **self.values)
 
 
 @dataclass(frozen=True)
@@ -31,7 +48,7 @@ class AdminId:
 class Settings(BaseSettings):
     """Every variable tiendo understands; `.env.example` documents each one."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SOURCES
 
     database_url: str = "sqlite+aiosqlite:///data/tiendo.db"
     telegram_bot_token: str = ""
@@ -50,6 +67,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     import_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     import_max_rows: int = Field(default=20_000, ge=1)
+    # Files given as links (Zalo): signed with this secret (else one derived from
+    # WEBHOOK_SECRET, else one kept in DATA_DIR) and valid this many days.
+    file_link_secret: str = ""
+    file_link_days: int = Field(default=7, ge=1, le=365)
 
     @field_validator("admins", mode="before")
     @classmethod
@@ -63,9 +84,8 @@ class Settings(BaseSettings):
         for item in text.split(","):
             channel, sep, external_id = item.strip().partition(":")
             if not sep or channel not in CHANNELS or not external_id.strip():
-                raise ValueError(
-                    "cần danh sách kênh:mã cách nhau bởi dấu phẩy, ví dụ telegram:123,zalo:abc "
-                    f"(các kênh: {', '.join(CHANNELS)}); “{item.strip()}” không đúng dạng đó"
+                raise SettingProblem(
+                    "cli_config_admins", channels=", ".join(CHANNELS), item=item.strip()
                 )
             admins.append(AdminId(channel, external_id.strip()))
         return tuple(admins)
@@ -76,9 +96,7 @@ class Settings(BaseSettings):
         try:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(
-                f"“{value}” không phải múi giờ IANA; ví dụ đúng: Asia/Ho_Chi_Minh"
-            ) from exc
+            raise SettingProblem("cli_config_timezone", value=value) from exc
         return value
 
     @field_validator("database_url")
@@ -87,10 +105,7 @@ class Settings(BaseSettings):
         if not (
             value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")
         ):
-            raise ValueError(
-                "cần sqlite+aiosqlite:///đường/dẫn/tệp.db hoặc "
-                f"postgresql+asyncpg://user@host:port/db, không phải {value.split('://')[0]}://…"
-            )
+            raise SettingProblem("cli_config_database_url", scheme=value.split("://")[0])
         return value
 
     @field_validator("default_language", mode="before")
@@ -106,7 +121,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check_webhook(self) -> Settings:
         if self.webhook_url and len(self.webhook_secret) < 8:
-            raise ValueError("WEBHOOK_SECRET: cần ít nhất 8 ký tự khi đã đặt WEBHOOK_URL")
+            raise SettingProblem("cli_config_webhook_secret")
         return self
 
     @property
@@ -117,63 +132,92 @@ class Settings(BaseSettings):
         return AdminId(channel, str(external_id)) in self.admins
 
 
+class _Language(BaseSettings):
+    """DEFAULT_LANGUAGE alone, from the same sources as Settings."""
+
+    model_config = SOURCES
+
+    default_language: str = "vi"
+
+
+def operator_language() -> str:
+    """DEFAULT_LANGUAGE, read on its own so that it is known before the command line's help is
+    written and when another setting is wrong; Vietnamese when it is unset or unusable."""
+    try:
+        wanted = _Language().default_language.strip().lower()
+    except ValidationError:
+        return "vi"
+    return wanted if wanted in LANGUAGES else "vi"
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read the settings; a bad value raises ConfigError with one line naming the variable."""
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        raise ConfigError(_first_problem(exc)) from None
-    _make_folder("DATA_DIR", settings.data_dir)
+        raise ConfigError(_first_problem(exc, operator_language())) from None
+    lang = settings.default_language
+    _make_folder("DATA_DIR", settings.data_dir, lang)
     if settings.database_url.startswith("sqlite+aiosqlite:///"):
         db_path = settings.database_url.removeprefix("sqlite+aiosqlite:///")
         if db_path and db_path != ":memory:":
-            _make_folder("DATABASE_URL", Path(db_path).parent)
+            _make_folder("DATABASE_URL", Path(db_path).parent, lang)
     return settings
 
 
-def _make_folder(variable: str, folder: Path) -> None:
+def _make_folder(variable: str, folder: Path, lang: str) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ConfigError(f"{variable}: không tạo được thư mục {folder} ({exc.strerror})") from None
+        problem = t(lang, "cli_config_no_folder", folder=folder, reason=exc.strerror)
+        raise ConfigError(f"{variable}: {problem}") from None
 
 
-# pydantic's error types as an operator should read them; the blanks are filled from the error's
-# context and from the value given (never shown for secrets).
-PROBLEMS = {
-    "int_parsing": "cần một số nguyên, không phải “{input}”",
-    "int_type": "cần một số nguyên, không phải “{input}”",
-    "int_from_float": "cần một số nguyên, không phải “{input}”",
-    "float_parsing": "cần một số, không phải “{input}”",
-    "bool_parsing": "cần true hoặc false (1/0, yes/no), không phải “{input}”",
-    "greater_than_equal": "cần một số từ {ge} trở lên, không phải {input}",
-    "greater_than": "cần một số lớn hơn {gt}, không phải {input}",
-    "less_than_equal": "cần một số không quá {le}, không phải {input}",
-    "less_than": "cần một số nhỏ hơn {lt}, không phải {input}",
-    "literal_error": "“{input}” không phải một trong các giá trị {choices}",
-    "string_too_short": "cần ít nhất {min_length} ký tự",
-    "string_too_long": "cần nhiều nhất {max_length} ký tự",
-    "path_type": "cần một đường dẫn thư mục",
-    "missing": "chưa được đặt",
+# pydantic's error types worded for an operator (catalog keys cli_config_type_<type>); the blanks
+# are filled from the error's context and from the value given (never shown for secrets). Any
+# other type reads cli_config_unusable.
+PROBLEM_TYPES = (
+    "int_parsing",
+    "int_type",
+    "int_from_float",
+    "float_parsing",
+    "bool_parsing",
+    "greater_than_equal",
+    "greater_than",
+    "less_than_equal",
+    "less_than",
+    "literal_error",
+    "string_too_short",
+    "string_too_long",
+    "path_type",
+    "missing",
+)
+SECRETS = {
+    "telegram_bot_token",
+    "zalo_bot_token",
+    "webhook_secret",
+    "database_url",
+    "file_link_secret",
 }
-UNUSABLE = "giá trị “{input}” không dùng được"
-SECRETS = {"telegram_bot_token", "zalo_bot_token", "webhook_secret", "database_url"}
 
 
-def _first_problem(exc: ValidationError) -> str:
-    """One Vietnamese line for the first bad setting: `VARIABLE: what is wrong`."""
+def _first_problem(exc: ValidationError, lang: str) -> str:
+    """One line in `lang` for the first bad setting: `VARIABLE: what is wrong`."""
     error = exc.errors()[0]
     loc = [str(part) for part in error.get("loc", ()) if part != "__root__"]
     context = error.get("ctx") or {}
-    if "error" in context:  # one of our validators: its message is already for people
-        message = str(context["error"])
+    if "error" in context:  # one of our validators
+        found = context["error"]
+        message = found.words(lang) if isinstance(found, SettingProblem) else str(found)
         if not loc:  # a check across variables names its variable itself
             return message
         return f"{loc[0].upper()}: {message}"
     field = loc[0] if loc else ""
     shown = "***" if field in SECRETS else str(error.get("input", ""))[:80]
     values = {**context, "input": shown, "choices": _choices(field)}
-    return f"{field.upper()}: {PROBLEMS.get(error['type'], UNUSABLE).format(**values)}"
+    kind = error["type"]
+    key = f"cli_config_type_{kind}" if kind in PROBLEM_TYPES else "cli_config_unusable"
+    return f"{field.upper()}: {catalog(lang)[key].format(**values)}"
 
 
 def _choices(field: str) -> str:

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +25,7 @@ from handlers.events import Incoming, Option, Reply
 from handlers.i18n import t
 from handlers.router import route
 from storage.db import is_busy
-from storage.repositories import people, updates
+from storage.repositories import inbox, people, updates
 
 __all__ = ["Dispatcher", "Handled", "HandlerConfig", "utc_now"]
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class Dispatcher:
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.sessions, self.config, self.clock = sessions, config, clock
-        self._to_mark: list[tuple[str, asyncio.Future[None]]] = []
+        self._to_mark: list[tuple[str | None, tuple[str, str] | None, asyncio.Future[None]]] = []
         self._marker: asyncio.Task[None] | None = None
 
     async def handle(self, event: Incoming) -> Handled:
@@ -94,7 +94,7 @@ class Dispatcher:
                     if done is not None:
                         return self._again(event, done.replies, done.delivered_at is None)
                 ctx = await Ctx.load(session, self.config, event, now)
-                replies = await route(ctx)
+                replies = _in_language(await _answer(ctx), ctx.lang)
                 await ctx.save()
                 key = None
                 if event.update_key:
@@ -114,14 +114,19 @@ class Dispatcher:
         key = f"{event.channel}{KEY_SEPARATOR}{event.update_key}"
         return Handled([_reply(item) for item in replies or []], key)
 
-    async def mark_delivered(self, delivery_key: str) -> None:
-        """Record that the replies were sent; returns once that is committed.
+    async def mark_delivered(
+        self, delivery_key: str | None, inbox_key: tuple[str, str] | None = None
+    ) -> None:
+        """Record that the replies were sent (and close the event's inbox row, given as
+        (channel, key)); returns once that is committed.
 
-        Marks arriving together are committed together (one statement, one transaction), so
-        many chats answered at once do not each wait for a write of their own.
+        Marks arriving together are committed together (one statement each, one
+        transaction), so many chats answered at once do not each wait for a write of their own.
         """
+        if delivery_key is None and inbox_key is None:
+            return
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._to_mark.append((delivery_key, done))
+        self._to_mark.append((delivery_key, inbox_key, done))
         if self._marker is None or self._marker.done():
             self._marker = asyncio.create_task(self._mark_pending())
         await done
@@ -129,26 +134,49 @@ class Dispatcher:
     async def _mark_pending(self) -> None:
         while self._to_mark:
             batch, self._to_mark = self._to_mark, []
-            by_channel: dict[str, list[str]] = {}
-            for delivery_key, _ in batch:
-                channel, _, key = delivery_key.partition(KEY_SEPARATOR)
-                by_channel.setdefault(channel, []).append(key)
+            delivered: dict[str, list[str]] = {}
+            answered: dict[str, list[str]] = {}
+            for delivery_key, inbox_key, _ in batch:
+                if delivery_key is not None:
+                    channel, _, key = delivery_key.partition(KEY_SEPARATOR)
+                    delivered.setdefault(channel, []).append(key)
+                if inbox_key is not None:
+                    answered.setdefault(inbox_key[0], []).append(inbox_key[1])
             try:
                 async with self.sessions() as session:
-                    for channel, keys in by_channel.items():
-                        await updates.mark_delivered(session, channel, keys, self.clock())
+                    now = self.clock()
+                    for channel, keys in delivered.items():
+                        await updates.mark_delivered(session, channel, keys, now)
+                    for channel, keys in answered.items():
+                        await inbox.close(session, channel, keys, now)
                     await session.commit()
             except Exception as exc:
-                for _, done in batch:
+                for _, _, done in batch:
                     done.set_exception(exc)
             else:
-                for _, done in batch:
+                for _, _, done in batch:
                     done.set_result(None)
 
     async def mark_unreachable(self, channel: str, external_id: str) -> None:
         async with self.sessions() as session:
             await people.mark_unreachable(session, channel, external_id)
             await session.commit()
+
+
+async def _answer(ctx: Ctx) -> list[Reply]:
+    """The route's answer; for a kind of message no dialog reads (a sticker, a voice
+    message), a hint in a private chat and silence in a group, the dialog left as it was."""
+    if not ctx.event.unsupported:
+        return await route(ctx)
+    if ctx.event.chat_type != "private":
+        return []
+    return [Reply(ctx.t("unsupported_message"))]
+
+
+def _in_language(replies: list[Reply], lang: str) -> list[Reply]:
+    # A channel that writes its own hints (Zalo's "Trả lời 1, 2 hoặc 3") writes them in the
+    # person's language; kept with the replies, so a redelivery says them the same way.
+    return [replace(r, extras={**r.extras, "lang": lang}) for r in replies]
 
 
 def _plain(reply: Reply) -> dict[str, Any]:

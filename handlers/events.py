@@ -34,6 +34,15 @@ def clean_line(text: str) -> str:
     return _ONE_LINE.sub(" ", clean_text(text)).strip()
 
 
+def command_of(text: str) -> tuple[str, tuple[str, ...]] | None:
+    """The command and its arguments in a text such as "/start ABC123" or "/start@bot ABC",
+    or None when the text is not a command. Commands are lower case, without the bot's name."""
+    if not text.startswith("/") or len(text) < 2 or text[1].isspace():
+        return None
+    head, *args = text.split()
+    return head[1:].split("@", 1)[0].lower(), tuple(args)
+
+
 @dataclass(frozen=True)
 class IncomingFile:
     """A file the user sent; `read` downloads its bytes only when the dialog accepts it."""
@@ -67,6 +76,8 @@ class Incoming:
     files: tuple[IncomingFile, ...] = ()
     update_key: str | None = None  # unique per platform update, for handling it once
     message_id: str | None = None  # the message a chosen option belongs to
+    # A kind of message no dialog reads (a sticker, a voice message): answered with a hint.
+    unsupported: bool = False
 
     def __post_init__(self) -> None:
         # Every channel builds its events here, so no handler ever sees a control character:

@@ -10,10 +10,12 @@ from handlers.context import Ctx
 from handlers.events import Reply
 from handlers.views import help_lines
 from storage.models import Role
-from storage.repositories import invites, people
+from storage.repositories import identity_links, invites, people
 from storage.repositories.invites import InviteCheck
 
 log = logging.getLogger(__name__)
+# How a messenger is named to a person (a proper name: the same in every language).
+CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "console": "console"}
 REFUSALS = {
     InviteCheck.UNKNOWN: "invite_unknown",
     InviteCheck.EXPIRED: "invite_expired",
@@ -42,6 +44,10 @@ async def redeem(ctx: Ctx, code: str) -> list[Reply]:
         log.info("invite attempt from %s refused: too many wrong codes", chat)
         return [_throttled(ctx, locked)]
     invite = await invites.find(ctx.session, code.strip())
+    owner = await identity_links.person_for(ctx.session, invite) if invite else None
+    if owner is not None and ctx.person is not None and ctx.person.id != owner:
+        log.info("invite %s… made for another person refused for %s", code[:3], chat)
+        return [Reply(ctx.t("invite_for_someone_else"))]
     verdict = await invites.check(ctx.session, invite, ctx.person, ctx.now)
     claimed = (
         verdict == InviteCheck.OK
@@ -52,6 +58,18 @@ async def redeem(ctx: Ctx, code: str) -> list[Reply]:
         verdict = InviteCheck.USED_UP  # taken (or expired) by the time it was our turn
     if verdict != InviteCheck.OK or invite is None:
         return await _refuse(ctx, code, chat, verdict)
+    if ctx.person is None and owner is not None:
+        ctx.person = await identity_links.attach(
+            ctx.session,
+            owner,
+            ctx.event.channel,
+            ctx.event.sender_id,
+            ctx.event.chat_id,
+            ctx.event.sender_name,
+        )
+        if ctx.person is not None:
+            await invites.redeem(ctx.session, invite, ctx.person, ctx.now)
+            return [greeting(ctx, "welcome_linked", channel=CHANNEL_NAMES.get(ctx.event.channel))]
     if ctx.person is None:
         ctx.person = await people.create(
             ctx.session,
@@ -89,9 +107,10 @@ def _throttled(ctx: Ctx, until: datetime) -> Reply:
     return Reply(ctx.t("trust_invite_throttled", time=f"{local:%H:%M}", minutes=minutes))
 
 
-def greeting(ctx: Ctx, key: str) -> Reply:
+def greeting(ctx: Ctx, key: str, **values: object) -> Reply:
     person = ctx.person
     assert person is not None
     unit = person.unit.name if person.unit else ctx.t("no_unit_name")
-    text = ctx.t(key, name=person.full_name, unit=unit, role=ctx.t(f"role_{person.role}"))
+    role = ctx.t(f"role_{person.role}")
+    text = ctx.t(key, name=person.full_name, unit=unit, role=role, **values)
     return Reply("\n".join([text, "", *help_lines(ctx)]))

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
 import string
 from pathlib import Path
 
-from handlers.i18n import catalog
-from handlers.report import CHOSEN_STATUSES
-from storage.models import TaskStatus
+import pytest
 
-HANDLERS = Path(__file__).parent.parent / "handlers"
+from bot.config import PROBLEM_TYPES
+from handlers.i18n import TEXTS, CatalogClash, catalog, merged
+from handlers.report import CHOSEN_STATUSES
+from storage.models import TaskStatus, UnitKind
+
+ROOT = Path(__file__).parent.parent
+HANDLERS = ROOT / "handlers"
+# The command line's code: every text it prints or shows as help comes from cli.<lang>.json.
+CLI_FILES = [ROOT / "bot" / "cli.py", *sorted((ROOT / "bot" / "commands").glob("*.py"))]
 VIETNAMESE = re.compile(
     r"[àáảãạăắằẳẵặâấầẩẫậđèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵ]", re.IGNORECASE
 )
@@ -29,6 +36,32 @@ def test_both_languages_have_the_same_keys_and_placeholders() -> None:
         assert vi[key].strip() and en[key].strip(), key
 
 
+def cli_catalog(lang: str) -> dict[str, str]:
+    return dict(json.loads((TEXTS / f"cli.{lang}.json").read_text(encoding="utf-8")))
+
+
+def test_the_command_line_speaks_both_languages_with_the_same_blanks() -> None:
+    vi, en = cli_catalog("vi"), cli_catalog("en")
+    assert set(vi) == set(en)
+    for key in vi:
+        assert key.startswith("cli_"), key
+        assert placeholders(vi[key]) == placeholders(en[key]), key
+        assert vi[key].strip() and en[key].strip(), key
+
+
+def test_chat_and_command_line_keys_never_meet() -> None:
+    for lang in ("vi", "en"):
+        chat = json.loads((TEXTS / f"{lang}.json").read_text(encoding="utf-8"))
+        assert not [key for key in chat if key.startswith("cli_")]
+        assert catalog(lang) == {**chat, **cli_catalog(lang)}
+
+
+def test_a_key_defined_twice_is_refused() -> None:
+    with pytest.raises(CatalogClash) as refused:
+        merged({"greeting": "Xin chào", "cancel": "Huỷ"}, {"cli_x": "x", "greeting": "Chào"})
+    assert refused.value.args == ("greeting",)
+
+
 def used_keys() -> set[str]:
     keys: set[str] = set()
     for path in HANDLERS.glob("*.py"):
@@ -40,6 +73,24 @@ def used_keys() -> set[str]:
 def test_every_key_the_code_asks_for_exists() -> None:
     missing = used_keys() - set(catalog("vi"))
     assert used_keys() and not missing
+    asked = cli_keys()
+    assert asked and not asked - set(catalog("vi"))
+
+
+def cli_keys() -> set[str]:
+    """The keys of every `t(lang, "key", …)` in the command line's code."""
+    keys: set[str] = set()
+    for path in CLI_FILES:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "t"
+                and len(node.args) >= 2
+                and isinstance(node.args[1], ast.Constant)
+            ):
+                keys.add(str(node.args[1].value))
+    return keys
 
 
 def test_dynamic_keys_exist_for_every_value() -> None:
@@ -63,6 +114,10 @@ def test_dynamic_keys_exist_for_every_value() -> None:
         assert f"role_{role}" in vi
     for name in ("baocao", "nhiemvu", "lichsu", "giahan", "ngonngu", "huy", "trogiup"):
         assert f"help_{name}" in vi
+    for kind in UnitKind:  # `tiendo units list` names each kind in words
+        assert f"cli_unit_kind_{kind.value}" in vi
+    for problem in PROBLEM_TYPES:  # what pydantic found wrong with a setting, in words
+        assert f"cli_config_type_{problem}" in vi
 
 
 def sentences_in(path: Path) -> list[str]:
@@ -97,6 +152,11 @@ def sentences_in(path: Path) -> list[str]:
 
 def test_no_handler_holds_a_literal_user_text() -> None:
     offenders = {path.name: sentences_in(path) for path in HANDLERS.glob("*.py")}
+    assert {name: texts for name, texts in offenders.items() if texts} == {}
+
+
+def test_no_command_holds_a_literal_user_text() -> None:
+    offenders = {path.name: sentences_in(path) for path in CLI_FILES}
     assert {name: texts for name, texts in offenders.items() if texts} == {}
 
 

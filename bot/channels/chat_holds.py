@@ -3,7 +3,7 @@
 A flood limit (Telegram's 429 with `retry_after`) concerns one chat. Waiting for it inline
 would hold up whoever shares the poller with that chat, so each held chat gets a queue and a
 task of its own that sends when the wait is over. A shutdown cancels those tasks at once:
-what they held was written down before it was queued (see bot.channels.inbox), so nothing is
+what they held was written down before it was queued (see storage.repositories.inbox), so nothing is
 lost, and it goes out after the restart.
 """
 

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.channels.base import Abilities, Message
+from bot.channels.delivery import Delivery
 from handlers.dispatcher import Dispatcher
 from handlers.events import Incoming, IncomingFile, Reply
 from handlers.i18n import t
@@ -18,13 +20,35 @@ CHANNEL = "console"
 
 def render(reply: Reply) -> str:
     """A reply as terminal text: options numbered unless the answer is a number itself."""
-    lines = [reply.text]
-    numbered = reply.extras.get("numbered", "1") == "1"
-    if reply.options and numbered:
-        lines += [f"  {i}. {option.label}" for i, option in enumerate(reply.options, start=1)]
-    elif reply.options:
-        lines.append("  " + " · ".join(option.label for option in reply.options))
-    return "\n".join(lines)
+    return "\n".join([reply.text, *option_lines(reply)])
+
+
+def option_lines(reply: Reply) -> list[str]:
+    if not reply.options:
+        return []
+    if reply.extras.get("numbered", "1") == "1":
+        return [f"  {i}. {option.label}" for i, option in enumerate(reply.options, start=1)]
+    return ["  " + " · ".join(option.label for option in reply.options)]
+
+
+class ConsoleChannel:
+    """The terminal as a channel: one person, options as numbered lines, no edits or files."""
+
+    name = CHANNEL
+    abilities = Abilities(text_limit=1_000_000, buttons=False, edits=False, documents=False)
+    inbox_first = False
+
+    def __init__(self, stdout: TextIO) -> None:
+        self.stdout = stdout
+
+    def incoming(self, raw: dict[str, Any]) -> Incoming | None:
+        return None  # nothing typed here is kept for later
+
+    def option_lines(self, reply: Reply, lang: str) -> list[str]:
+        return option_lines(reply)
+
+    async def send(self, chat_id: str, message: Message) -> None:
+        print(message.text + "\n", file=self.stdout, flush=True)
 
 
 def parse(line: str, sender_id: str, name: str, now: datetime) -> Incoming:
@@ -75,6 +99,7 @@ async def chat(
     """Read lines until end of input, answering each as the bot would; an "@path" to no file
     is answered here, since there is nothing to send."""
     now = clock or (lambda: datetime.now(UTC))
+    delivery = Delivery(ConsoleChannel(stdout), dispatcher)
     if greeting:
         print(greeting, file=stdout, flush=True)
     while True:
@@ -87,6 +112,4 @@ async def chat(
         if missing is not None:
             print(t(language, "console_file_missing", path=missing) + "\n", file=stdout, flush=True)
             continue
-        handled = await dispatcher.handle(parse(line, sender_id, name, now()))
-        for reply in handled.replies:
-            print(render(reply) + "\n", file=stdout, flush=True)
+        await delivery.handle(parse(line, sender_id, name, now()))

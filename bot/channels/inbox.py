@@ -1,59 +1,60 @@
-"""Updates confirmed to the platform whose answer is still to be sent (the inbox table).
+"""Events written to the inbox before they are handled, many in one transaction.
 
-A chat that Telegram asks to wait (a flood limit) must not hold back everyone's polling
-offset, so its update is confirmed at once; this row is what still knows, across a restart
-or a shutdown in the middle of the wait, that its answer (kept on processed_updates until
-delivered) has to go out.
+Zalo forgets an event once it handed it over, so each one is written down before anything
+else happens to it; events arriving together share one write (a commit per event would make
+the poller wait on the disk for every message).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.models import InboxEvent
+from handlers.dispatcher import utc_now
+from storage.repositories import inbox
+from storage.repositories.inbox import Seen
 
-Sessions = async_sessionmaker[AsyncSession]
+Waiting = dict[str, tuple[dict[str, Any], list[asyncio.Future[Seen]]]]
 
 
-async def remember(
-    sessions: Sessions, channel: str, key: str, payload: dict[str, Any], now: datetime
-) -> None:
-    """Keep `payload` under `key` until `forget`; remembering it twice keeps it once."""
-    async with sessions() as session:
-        known = await session.scalar(
-            select(InboxEvent.id).where(InboxEvent.channel == channel, InboxEvent.event_key == key)
-        )
-        if known is not None:
-            return
-        session.add(InboxEvent(channel=channel, event_key=key, payload=payload, received_at=now))
-        try:
+class Inbox:
+    """Writes one channel's events down, batching those that arrive together."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], channel: str) -> None:
+        self.sessions, self.channel = sessions, channel
+        self._waiting: Waiting = {}
+        self._writer: asyncio.Task[None] | None = None
+
+    async def remember(self, key: str, payload: dict[str, Any]) -> Seen:
+        """Write the event down (once committed, returns); how its key stood before.
+
+        The same key twice in one batch is written once; the second is told HANDLED, a repeat.
+        """
+        done: asyncio.Future[Seen] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(key, (payload, []))[1].append(done)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        return await done
+
+    async def _write(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, {}
+            try:
+                seen = await self._commit({key: payload for key, (payload, _) in batch.items()})
+            except Exception as exc:
+                for _, waiters in batch.values():
+                    for done in waiters:
+                        done.set_exception(exc)
+                continue
+            for key, (_, waiters) in batch.items():
+                waiters[0].set_result(seen[key])
+                for repeat in waiters[1:]:
+                    repeat.set_result(Seen.HANDLED)
+
+    async def _commit(self, events: dict[str, dict[str, Any]]) -> dict[str, Seen]:
+        async with self.sessions() as session:
+            seen = await inbox.remember_many(session, self.channel, events, utc_now())
             await session.commit()
-        except IntegrityError:  # another instance remembered it meanwhile: once is enough
-            await session.rollback()
-
-
-async def pending(sessions: Sessions, channel: str) -> list[tuple[str, dict[str, Any]]]:
-    """What is remembered and not yet forgotten, oldest first: (key, payload)."""
-    async with sessions() as session:
-        rows = await session.execute(
-            select(InboxEvent.event_key, InboxEvent.payload)
-            .where(InboxEvent.channel == channel, InboxEvent.handled_at.is_(None))
-            .order_by(InboxEvent.id)
-        )
-        return [(key, dict(payload)) for key, payload in rows]
-
-
-async def forget(sessions: Sessions, channel: str, key: str, now: datetime) -> None:
-    """Its answer went out: the row stays as a record, no longer pending."""
-    async with sessions() as session:
-        await session.execute(
-            update(InboxEvent)
-            .where(InboxEvent.channel == channel, InboxEvent.event_key == key)
-            .values(handled_at=now)
-        )
-        await session.commit()
+            return seen

@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.errors import UserError
 from bot.handler_config import handler_config
 from handlers.dispatcher import Dispatcher, utc_now
+from handlers.i18n import t
 from storage import migrate
 from storage.db import session_scope
 from storage.models import Person, Role
@@ -20,16 +21,13 @@ from storage.repositories import people
 from storage.units import UnitIndex, seed_units
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Any, lang: str) -> None:
     parser = subparsers.add_parser(
-        "chat",
-        help="trò chuyện với tiendo ngay trong cửa sổ dòng lệnh",
-        description="Chạy các hội thoại của tiendo trong terminal. Gõ số để chọn, "
-        "@đường/dẫn/tệp.pdf để gửi tệp, Ctrl-D để thoát.",
+        "chat", help=t(lang, "cli_chat_help"), description=t(lang, "cli_chat_description")
     )
     who = parser.add_mutually_exclusive_group(required=True)
-    who.add_argument("--as", dest="person", help="tên hoặc mã số của người đã có trong hệ thống")
-    who.add_argument("--unit", help="đơn vị: tạo (hoặc dùng lại) một cán bộ đầu mối thử nghiệm")
+    who.add_argument("--as", dest="person", help=t(lang, "cli_chat_as_help"))
+    who.add_argument("--unit", help=t(lang, "cli_chat_unit_help"))
     parser.set_defaults(func=run)
 
 
@@ -49,15 +47,16 @@ async def chat_in_terminal(
 ) -> None:
     """Talk on stdin/stdout as `person`, or as the demo officer of `unit`, until end of input."""
     logs_to_file(chat_log(settings))
+    lang = settings.default_language
     async with open_app(settings) as app:
         async with session_scope(app.sessions) as session:
             await seed_units(session)
-            who = await (_demo_officer(session, unit) if unit else _existing(session, person or ""))
+            if unit:
+                who = await _demo_officer(session, unit, lang)
+            else:
+                who = await _existing(session, person or "", lang)
             sender, name = _console_id(who), who.full_name
-            intro = (
-                f"Bạn đang trò chuyện với tiendo với tư cách {name}. "
-                "Gõ /trogiup để xem các lệnh, Ctrl-D để thoát."
-            )
+            intro = t(lang, "cli_chat_intro", name=name)
         dispatcher = Dispatcher(app.sessions, handler_config(settings))
         await console.chat(
             dispatcher, sender, name, clock=utc_now, greeting=intro, language=who.language
@@ -90,16 +89,17 @@ def logs_to_file(path: Path) -> None:
     root.handlers = [to_file]
 
 
-async def _demo_officer(session: Any, unit_text: str) -> Person:
+async def _demo_officer(session: Any, unit_text: str, lang: str) -> Person:
+    """The trial officer of the unit `unit_text` names, created (speaking `lang`) if need be."""
     index = await UnitIndex.load(session)
     unit = index.find(unit_text)
     if unit is None:
         closest = ", ".join(index.closest(unit_text)) or "—"
-        raise UserError(f"Không nhận ra đơn vị “{unit_text}”. Gần giống: {closest}.")
+        raise UserError(t(lang, "cli_unknown_unit", unit=unit_text, closest=closest))
     external_id = f"demo-{unit.id}"
     person = await people.find_with_identities(session, console.CHANNEL, external_id)
     if person is None:
-        name = f"Cán bộ thử nghiệm ({unit.short_name})"
+        name = t(lang, "cli_chat_trial_officer", unit=unit.short_name)
         person = await people.create(
             session,
             channel=console.CHANNEL,
@@ -108,19 +108,16 @@ async def _demo_officer(session: Any, unit_text: str) -> Person:
             name=name,
             role=Role.OFFICER,
             unit_id=unit.id,
-            language="vi",
+            language=lang,
             now=utc_now(),
         )
     return person
 
 
-async def _existing(session: Any, who: str) -> Person:
+async def _existing(session: Any, who: str, lang: str) -> Person:
     person = await people.find_by_id_or_name(session, who)
     if person is None:
-        raise UserError(
-            f"Không có người nào tên hoặc mã số “{who}”. Dùng --unit để thử với "
-            "một cán bộ thử nghiệm."
-        )
+        raise UserError(t(lang, "cli_chat_no_person", who=who))
     await people.ensure_identity(session, person, console.CHANNEL, f"person-{person.id}")
     return person
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from bot.app import open_app
 from bot.config import Settings
 from bot.errors import UserError
+from handlers.i18n import t
 from storage import migrate
 from storage.appendix import BadWorkbook
 from storage.import_units import NewUnit
@@ -27,50 +29,24 @@ SHOWN_CHANGES = 50
 SHOWN_ROWS = 8
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Any, lang: str) -> None:
     parser = subparsers.add_parser(
-        "import",
-        help="nhập kế hoạch (phụ lục Excel .xlsx) vào cơ sở dữ liệu",
-        description="Nhập phụ lục kế hoạch (.xlsx). Tệp có bất kỳ dòng lỗi nào sẽ không được "
-        "nhập; mọi lỗi được liệt kê theo dòng, cột, giá trị và lý do. Đơn vị chưa có trong "
-        "danh mục được liệt kê riêng và chỉ được thêm khi có --add-units.",
+        "import", help=t(lang, "cli_import_help"), description=t(lang, "cli_import_description")
     )
-    parser.add_argument("path", type=Path, help="đường dẫn tệp .xlsx")
+    parser.add_argument("path", type=Path, help=t(lang, "cli_import_path_help"))
+    parser.add_argument("--plan", metavar="NAME", help=t(lang, "cli_import_plan_help"))
+    parser.add_argument("--short", metavar="SHORT", help=t(lang, "cli_import_short_help"))
+    parser.add_argument("--dry-run", action="store_true", help=t(lang, "cli_import_dry_run_help"))
+    parser.add_argument("--sheet", help=t(lang, "cli_import_sheet_help"))
     parser.add_argument(
-        "--plan",
-        metavar="NAME",
-        help="kế hoạch nhận các nhiệm vụ (tên hoặc tên ngắn); tên chưa có thì tạo kế hoạch "
-        "mới. Bỏ trống: cơ sở dữ liệu chỉ có một kế hoạch thì nhập vào đó",
+        "--add-units", action="store_true", help=t(lang, "cli_import_add_units_help")
     )
-    parser.add_argument(
-        "--short",
-        metavar="SHORT",
-        help="tên ngắn của kế hoạch mới, hiện trước mã nhiệm vụ trong trò chuyện "
-        "(mặc định suy từ tên: “KH 2023”, “CT 284”)",
-    )
-    parser.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="chỉ cho biết sẽ thay đổi gì (kể cả đơn vị mới), không lưu",
-    )
-    parser.add_argument(
-        "--sheet", help="tên trang tính (mặc định: trang đầu tiên có bảng kế hoạch)"
-    )
-    parser.add_argument(
-        "--add-units",
-        action="store_true",
-        help="thêm vào danh mục các đơn vị tệp nêu mà danh mục chưa có (cùng lần nhập)",
-    )
-    parser.add_argument(
-        "--replace",
-        action="store_true",
-        help="cho phép nhập tệp thiếu quá nửa số nhiệm vụ đang theo dõi (kế hoạch khác); "
-        "nhiệm vụ thiếu được giữ lại, đánh dấu ngừng theo dõi",
-    )
+    parser.add_argument("--replace", action="store_true", help=t(lang, "cli_import_replace_help"))
     parser.set_defaults(func=run)
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
+    lang = settings.default_language
     async with open_app(settings) as app:
         await migrate.upgrade(settings.database_url)
         try:
@@ -83,149 +59,162 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
                 replace=args.replace,
                 plan_name=args.plan,
                 plan_short=args.short,
-                progress=_progress,
+                progress=partial(_progress, lang),
                 max_bytes=settings.import_max_bytes,
                 max_rows=settings.import_max_rows,
             )
         except BadWorkbook as exc:
-            raise UserError(f"Không nhập được kế hoạch: {exc}") from None
+            raise UserError(t(lang, "cli_import_bad_workbook", problem=exc)) from None
         except ImportProblems as exc:
-            raise UserError(_problems_text(args.path, exc)) from None
+            raise UserError(_problems_text(args.path, exc, lang)) from None
         except PlanWouldBeReplaced as exc:
-            raise UserError(_replace_text(args.path, exc)) from None
+            raise UserError(_replace_text(args.path, exc, lang)) from None
         except PlanNeeded as exc:
-            raise UserError(_plan_needed_text(args.path, exc.plans)) from None
+            raise UserError(_plan_needed_text(args.path, exc.plans, lang)) from None
         except OtherDecision as exc:
-            raise UserError(_other_decision_text(args.path, exc)) from None
+            raise UserError(_other_decision_text(args.path, exc, lang)) from None
         except PlanNameTaken as exc:
             raise UserError(
-                f"Không nhập “{args.path.name}”: tên “{exc.name}” đã là tên của kế hoạch "
-                f"“{exc.other.name}” ({exc.other.short_name}). Chưa lưu gì; hãy chọn tên khác "
-                "(--plan, --short)."
+                t(
+                    lang,
+                    "cli_import_name_taken",
+                    file=args.path.name,
+                    name=exc.name,
+                    other=exc.other.name,
+                    other_short=exc.other.short_name,
+                )
             ) from None
-    print(summary(result))
+    print(summary(result, lang))
     return 0
 
 
-def _progress(done: int, total: int) -> None:
+def _progress(lang: str, done: int, total: int) -> None:
     if total >= 1000:
-        print(f"Đang nhập… {done}/{total} nhiệm vụ", file=sys.stderr, flush=True)
+        print(t(lang, "cli_import_progress", done=done, total=total), file=sys.stderr, flush=True)
 
 
-def _plan_needed_text(path: Path, plans: list[PlanInfo]) -> str:
-    lines = [
-        f"Không nhập “{path.name}”: cơ sở dữ liệu đang có {len(plans)} kế hoạch, cần chỉ rõ "
-        "nhập vào kế hoạch nào bằng --plan TÊN (tên hoặc tên ngắn; tên mới sẽ tạo kế hoạch "
-        "mới). Chưa lưu gì. Các kế hoạch:"
-    ]
+def _plan_needed_text(path: Path, plans: list[PlanInfo], lang: str) -> str:
+    lines = [t(lang, "cli_import_plan_needed", file=path.name, count=len(plans))]
     lines += [f"  - {plan.short_name}: {plan.name}" for plan in plans]
     return "\n".join(lines)
 
 
-def _other_decision_text(path: Path, exc: OtherDecision) -> str:
+def _other_decision_text(path: Path, exc: OtherDecision, lang: str) -> str:
     plan = exc.plan
-    return (
-        f"Không nhập “{path.name}”: dòng tiêu đề của tệp nêu văn bản số {exc.decision}, khác "
-        f"với kế hoạch đang có ({plan.short_name} — {plan.name}, số {plan.decision}), nên có "
-        "lẽ đây là một kế hoạch khác. Chưa lưu gì.\n"
-        "  Nếu là kế hoạch khác: nhập bên cạnh bằng --plan TÊN_MỚI (vd. --plan "
-        "“Kế hoạch chuyển đổi số năm 2024”).\n"
-        f"  Nếu đúng là bản sửa của kế hoạch này: chạy lại với --plan “{plan.short_name}”."
+    return t(
+        lang,
+        "cli_import_other_decision",
+        file=path.name,
+        decision=exc.decision,
+        short=plan.short_name,
+        name=plan.name,
+        plan_decision=plan.decision,
     )
 
 
-def plan_lines(outcome: PlanOutcome, dry_run: bool) -> list[str]:
+def plan_lines(outcome: PlanOutcome, dry_run: bool, lang: str = "vi") -> list[str]:
     """The plan the import went to, the decision read from the title rows, and what was kept."""
-    created = (" (sẽ tạo mới)" if dry_run else " (mới tạo)") if outcome.created else ""
-    lines = [f"  Kế hoạch: {outcome.short_name} — {outcome.name}{created}."]
+    key = "cli_import_plan"
+    if outcome.created:
+        key = "cli_import_plan_will_create" if dry_run else "cli_import_plan_created"
+    lines = ["  " + t(lang, key, short=outcome.short_name, name=outcome.name)]
     if outcome.decision and (outcome.created or outcome.decision_added):
-        lines.append(f"  Văn bản ban hành (đọc từ dòng tiêu đề của tệp): số {outcome.decision}.")
+        lines.append("  " + t(lang, "cli_import_decision_read", decision=outcome.decision))
     if outcome.other_decision:
-        lines.append(
-            f"  ! Dòng tiêu đề của tệp nêu văn bản số {outcome.other_decision}, khác với văn "
-            f"bản đã ghi của kế hoạch (số {outcome.decision}): giữ nguyên văn bản đã ghi."
+        other = t(
+            lang,
+            "cli_import_decision_kept",
+            other=outcome.other_decision,
+            decision=outcome.decision,
         )
+        lines.append(f"  ! {other}")
     if outcome.short_ignored:
-        lines.append(
-            f"  ! Kế hoạch đã có tên ngắn “{outcome.short_name}”, không đổi thành "
-            f"“{outcome.short_ignored}”; muốn đổi, dùng tiendo plans rename."
+        kept = t(
+            lang,
+            "cli_import_short_kept",
+            short=outcome.short_name,
+            ignored=outcome.short_ignored,
         )
+        lines.append(f"  ! {kept}")
     return lines
 
 
-def _problems_text(path: Path, exc: ImportProblems) -> str:
+def _problems_text(path: Path, exc: ImportProblems, lang: str) -> str:
     if exc.problems:
-        lines = [f"Không nhập được “{path.name}”: có {len(exc.problems)} lỗi, chưa lưu gì."]
+        lines = [t(lang, "cli_import_problems", file=path.name, count=len(exc.problems))]
         lines += [f"  - {problem}" for problem in exc.problems]
     else:
-        lines = [
-            f"Không nhập được “{path.name}”: tệp nêu {len(exc.new_units)} đơn vị chưa có "
-            "trong danh mục, chưa lưu gì."
-        ]
+        lines = [t(lang, "cli_import_units_missing", file=path.name, count=len(exc.new_units))]
     if exc.new_units:
-        lines += new_units_text(exc.new_units, "missing")
+        lines += new_units_text(exc.new_units, "missing", lang)
     return "\n".join(lines)
 
 
-def _replace_text(path: Path, exc: PlanWouldBeReplaced) -> str:
+def _replace_text(path: Path, exc: PlanWouldBeReplaced, lang: str) -> str:
     shown = ", ".join(exc.missing[:SHOWN_CHANGES])
     more = "…" if len(exc.missing) > SHOWN_CHANGES else ""
-    return (
-        f"Không nhập “{path.name}”: tệp không có {len(exc.missing)}/{exc.active} nhiệm vụ "
-        "đang theo dõi (quá một nửa), nên giống một kế hoạch khác hơn là bản sửa của kế hoạch "
-        f"đang có. Chưa lưu gì.\n  Nhiệm vụ không có trong tệp: {shown}{more}\n"
-        "  Nếu đúng là muốn thay kế hoạch, chạy lại với --replace (các nhiệm vụ thiếu được giữ "
-        "lại, đánh dấu ngừng theo dõi, không bị xoá); xem trước bằng --dry-run. Nếu đây là "
-        "một kế hoạch khác, nhập nó bên cạnh kế hoạch đang có bằng --plan TÊN_MỚI."
+    return t(
+        lang,
+        "cli_import_would_replace",
+        file=path.name,
+        missing=len(exc.missing),
+        active=exc.active,
+        shown=shown + more,
     )
 
 
-def new_units_text(units: list[NewUnit], mode: str) -> list[str]:
+def new_units_text(units: list[NewUnit], mode: str, lang: str = "vi") -> list[str]:
     """The units a file names that the catalog lacks, each with its spellings and rows;
     `mode` is "missing" (not added), "will_add" (a dry run with --add-units) or "added"."""
-    if mode == "added":
-        lines = [f"Đã thêm {len(units)} đơn vị mới vào danh mục:"]
-    elif mode == "will_add":
-        lines = [f"Sẽ thêm {len(units)} đơn vị mới vào danh mục:"]
-    else:
-        lines = [
-            f"Đơn vị chưa có trong danh mục ({len(units)}); nếu đúng là đơn vị mới, "
-            "nhập lại với --add-units:"
-        ]
+    lines = [t(lang, f"cli_import_new_units_{mode}", count=len(units))]
     for unit in units:
-        spellings = f" (cùng một đơn vị: {'; '.join(unit.aliases)})" if unit.aliases else ""
+        spellings = ""
+        if unit.aliases:
+            spellings = t(lang, "cli_import_same_unit", spellings="; ".join(unit.aliases))
         rows = ", ".join(str(row) for row in unit.rows[:SHOWN_ROWS])
         rows += "…" if len(unit.rows) > SHOWN_ROWS else ""
-        lines.append(f"  + {unit.name}{spellings} — dòng {rows}")
+        line = t(lang, "cli_import_new_unit", name=unit.name, spellings=spellings, rows=rows)
+        lines.append(f"  + {line}")
     return lines
 
 
-def summary(result: ImportResult) -> str:
-    """The import's outcome in Vietnamese, listing the changes for a dry run."""
-    head = "Chạy thử (không lưu gì): " if result.dry_run else "Đã nhập kế hoạch: "
+def summary(result: ImportResult, lang: str = "vi") -> str:
+    """The import's outcome in the operator's language, listing the changes for a dry run."""
+    key = "cli_import_tried" if result.dry_run else "cli_import_imported"
     lines = [
-        f"{head}trang tính “{result.sheet}”, {result.groups} nhóm, {result.tasks} nhiệm vụ "
-        f"({result.ongoing} nhiệm vụ thường xuyên/hằng năm).",
-        f"  Thêm mới: {len(result.created)}; cập nhật: {len(result.updated)}; "
-        f"không đổi: {result.unchanged}; không còn trong tệp: {len(result.disappeared)}.",
-        *plan_lines(result.plan, result.dry_run),
+        t(
+            lang,
+            key,
+            sheet=result.sheet,
+            groups=result.groups,
+            tasks=result.tasks,
+            ongoing=result.ongoing,
+        ),
+        "  "
+        + t(
+            lang,
+            "cli_import_counts",
+            created=len(result.created),
+            updated=len(result.updated),
+            unchanged=result.unchanged,
+            gone=len(result.disappeared),
+        ),
+        *plan_lines(result.plan, result.dry_run, lang),
     ]
     if not result.changed:
-        lines.append("  Không có thay đổi.")
+        lines.append("  " + t(lang, "cli_import_no_change"))
     if result.dry_run:
         lines += [f"  + {code}" for code in result.created[:SHOWN_CHANGES]]
         for code, changes in list(result.updated.items())[:SHOWN_CHANGES]:
             lines.append(f"  ~ {code}: {', '.join(changes)}")
     for code in result.disappeared:
-        lines.append(f"  ! {code} không còn trong tệp (giữ lại, đánh dấu ngừng theo dõi)")
+        lines.append("  ! " + t(lang, "cli_import_gone", code=code))
     if result.new_units:
         mode = "missing"
         if result.units_added:
             mode = "will_add" if result.dry_run else "added"
-        lines += new_units_text(result.new_units, mode)
+        lines += new_units_text(result.new_units, mode, lang)
     if result.needs_replace and result.dry_run:
-        lines.append(
-            f"  ! Tệp không có {len(result.disappeared)}/{result.active_before} nhiệm vụ đang "
-            "theo dõi (quá một nửa): khi nhập thật sẽ bị từ chối nếu không có --replace."
-        )
+        missing, active = len(result.disappeared), result.active_before
+        lines.append("  ! " + t(lang, "cli_import_would_refuse", missing=missing, active=active))
     return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""`tiendo run`: the Telegram bot, by long polling or, with WEBHOOK_URL, by webhook."""
+"""`tiendo run`: every channel whose token is set (Telegram, Zalo, or both in one process),
+each by long polling or, with WEBHOOK_URL, by webhook, on one HTTP server."""
 
 from __future__ import annotations
 
@@ -7,21 +8,24 @@ import asyncio
 import errno
 import logging
 import signal
+from collections.abc import Sequence
 from contextlib import suppress
 from typing import Any
 
 from aiohttp import web
-from telegram.error import InvalidToken, NetworkError
 
 from bot.app import open_app
-from bot.channels.telegram import TelegramChannel, build_application
-from bot.channels.telegram_polling import poll
+from bot.channels.base import Service
+from bot.channels.files import FileLinks
+from bot.channels.telegram_service import TelegramService
+from bot.channels.zalo_service import ZaloService
 from bot.config import Settings
 from bot.errors import UserError
 from bot.handler_config import handler_config
 from bot.logging_filters import hide_secrets
-from bot.web import TELEGRAM_PATH, build_web_app
+from bot.web import build_web_app
 from handlers.dispatcher import Dispatcher
+from handlers.i18n import t
 from storage import migrate
 
 log = logging.getLogger(__name__)
@@ -29,41 +33,61 @@ log = logging.getLogger(__name__)
 SHUTDOWN_SECONDS = 3.0
 
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "run", help="chạy bot Telegram (long polling, hoặc webhook khi có WEBHOOK_URL)"
-    )
+def register(subparsers: Any, lang: str) -> None:
+    parser = subparsers.add_parser("run", help=t(lang, "cli_run_help"))
     parser.set_defaults(func=run)
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
-    if not settings.telegram_bot_token:
-        raise UserError(
-            "Chưa có TELEGRAM_BOT_TOKEN: hãy đặt token của bot (lấy từ @BotFather) "
-            "trong biến môi trường hoặc tệp .env."
-        )
-    hide_secrets(settings.telegram_bot_token, settings.webhook_secret, settings.webhook_url)
+    if not (settings.telegram_bot_token or settings.zalo_bot_token):
+        raise UserError(t(settings.default_language, "cli_run_no_token"))
+    hide_secrets(
+        settings.telegram_bot_token,
+        settings.zalo_bot_token,
+        settings.webhook_secret,
+        settings.webhook_url,
+        settings.file_link_secret,
+    )
     async with open_app(settings) as app:
         await migrate.upgrade(settings.database_url)
-        application = build_application(settings)
+        dispatcher = Dispatcher(app.sessions, handler_config(settings))
+        links = FileLinks.from_settings(settings)
+        links.purge()
+        services: list[Service] = []
+        if settings.telegram_bot_token:
+            services.append(TelegramService(settings, dispatcher, links))
+        if settings.zalo_bot_token:
+            services.append(ZaloService(settings, dispatcher, links))
         try:
-            await application.initialize()
-        except InvalidToken:
-            raise UserError("TELEGRAM_BOT_TOKEN không hợp lệ (Telegram từ chối token).") from None
-        except NetworkError as exc:
-            raise UserError(f"Không kết nối được Telegram Bot API: {type(exc).__name__}.") from None
-        channel = TelegramChannel(application, Dispatcher(app.sessions, handler_config(settings)))
-        stop = _stop_event()
-        try:
-            if settings.webhook_url:
-                await _serve_webhook(settings, channel, stop)
-            else:
-                await _serve_polling(settings, channel, stop)
+            for service in services:
+                await service.open()
+            await _serve(settings, services, links)
         finally:
-            await channel.close()
-            await application.shutdown()
+            for service in services:
+                await service.close()
     log.info("tiendo stopped")
     return 0
+
+
+async def _serve(settings: Settings, services: Sequence[Service], links: FileLinks) -> None:
+    """The HTTP server, then every channel until a signal stops them all (or one fails)."""
+    routes = list(links.routes())
+    if settings.webhook_url:
+        for service in services:
+            routes += service.routes()
+    runner = await _start_web(settings, routes)
+    stop = _stop_event()
+
+    async def serve(service: Service) -> None:
+        try:
+            await service.serve(stop)
+        finally:
+            stop.set()  # one channel ending (a refused token) ends the process, cleanly
+
+    try:
+        await asyncio.gather(*(serve(service) for service in services))
+    finally:
+        await runner.cleanup()
 
 
 def _stop_event() -> asyncio.Event:
@@ -75,36 +99,9 @@ def _stop_event() -> asyncio.Event:
     return stop
 
 
-async def _serve_polling(settings: Settings, channel: TelegramChannel, stop: asyncio.Event) -> None:
-    web_runner = await _start_web(settings, None)
-    log.info("tiendo is running (Telegram long polling) as @%s", channel.bot.username)
-    try:
-        await channel.bot.delete_webhook()
-        await channel.resume_held()
-        await poll(channel, stop)
-    finally:
-        await web_runner.cleanup()
-
-
-async def _serve_webhook(settings: Settings, channel: TelegramChannel, stop: asyncio.Event) -> None:
-    runner = await _start_web(settings, channel)
-    url = settings.webhook_url.rstrip("/")
-    if not url.endswith(TELEGRAM_PATH):
-        url += TELEGRAM_PATH
-    await channel.bot.set_webhook(
-        url, secret_token=settings.webhook_secret, allowed_updates=["message", "callback_query"]
-    )
-    log.info("tiendo is running (Telegram webhook) as @%s", channel.bot.username)
-    try:
-        await channel.resume_held()
-        await stop.wait()
-    finally:
-        await runner.cleanup()
-
-
-async def _start_web(settings: Settings, channel: TelegramChannel | None) -> web.AppRunner:
+async def _start_web(settings: Settings, routes: list[web.RouteDef]) -> web.AppRunner:
     """The HTTP server started; a port already taken is a UserError naming it."""
-    runner = web.AppRunner(build_web_app(channel, settings.webhook_secret))
+    runner = web.AppRunner(build_web_app(None, settings.webhook_secret, routes))
     await runner.setup()
     site = web.TCPSite(
         runner, settings.http_host, settings.http_port, shutdown_timeout=SHUTDOWN_SECONDS
@@ -113,17 +110,23 @@ async def _start_web(settings: Settings, channel: TelegramChannel | None) -> web
         await site.start()
     except OSError as exc:
         await runner.cleanup()
+        lang = settings.default_language
         raise UserError(
-            f"Không mở được cổng HTTP {settings.http_host}:{settings.http_port}: "
-            f"{_port_problem(exc)}. Hãy dừng chương trình đang dùng cổng đó "
-            "hoặc đặt HTTP_PORT khác."
+            t(
+                lang,
+                "cli_run_port_refused",
+                host=settings.http_host,
+                port=settings.http_port,
+                problem=_port_problem(exc, lang),
+            )
         ) from None
     return runner
 
 
-def _port_problem(exc: OSError) -> str:
+def _port_problem(exc: OSError, lang: str) -> str:
     if exc.errno == errno.EADDRINUSE:
-        return "cổng này đang được một chương trình khác dùng"
+        return t(lang, "cli_run_port_in_use")
     if exc.errno == errno.EACCES:
-        return "không có quyền mở cổng này"
-    return f"lỗi hệ thống {exc.errno} ({exc.strerror or type(exc).__name__})"
+        return t(lang, "cli_run_port_denied")
+    reason = exc.strerror or type(exc).__name__
+    return t(lang, "cli_run_port_error", number=exc.errno, reason=reason)

@@ -8,50 +8,50 @@ from typing import Any
 from bot.app import open_app
 from bot.config import Settings
 from bot.errors import UserError
+from handlers.i18n import catalog, t
 from storage import migrate
 from storage.db import session_scope
 from storage.models import UnitKind
 from storage.units import UnitConflict, add_unit, all_units, seed_units
 
-KIND_LABELS = {
-    "department": "sở, ban, ngành",
-    "district": "quận, huyện",
-    "other": "cơ quan khác",
-    "collective": "nhóm đơn vị",
-}
 
-
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("units", help="xem và thêm đơn vị (sở, ngành, quận, huyện)")
+def register(subparsers: Any, lang: str) -> None:
+    parser = subparsers.add_parser("units", help=t(lang, "cli_units_help"))
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    actions.add_parser("list", help="liệt kê các đơn vị đã biết").set_defaults(func=list_units)
-    add = actions.add_parser("add", help="thêm một đơn vị mới cùng các cách viết khác")
-    add.add_argument("name", help="tên đầy đủ, ví dụ “Sở Ngoại vụ”")
-    add.add_argument("--short", default="", help="tên viết tắt, ví dụ “SNgV”")
+    listing = actions.add_parser("list", help=t(lang, "cli_units_list_help"))
+    listing.set_defaults(func=list_units)
+    add = actions.add_parser("add", help=t(lang, "cli_units_add_help"))
+    add.add_argument("name", help=t(lang, "cli_units_name_help"))
+    add.add_argument("--short", default="", help=t(lang, "cli_units_short_help"))
     add.add_argument(
         "--kind",
         choices=[k.value for k in UnitKind if k != UnitKind.COLLECTIVE],
         default=UnitKind.DEPARTMENT.value,
-        help="loại đơn vị",
+        help=t(lang, "cli_units_kind_help"),
     )
-    add.add_argument("--alias", action="append", default=[], help="cách viết khác (lặp lại được)")
+    add.add_argument("--alias", action="append", default=[], help=t(lang, "cli_units_alias_help"))
     add.set_defaults(func=add_one)
 
 
+def kind_label(lang: str, kind: str) -> str:
+    """A unit's kind in words ("sở, ban, ngành"); a kind the catalog lacks shows as stored."""
+    return catalog(lang).get(f"cli_unit_kind_{kind}", kind)
+
+
 async def list_units(args: argparse.Namespace, settings: Settings) -> int:
+    lang = settings.default_language
     async with open_app(settings) as app:
         await migrate.upgrade(settings.database_url)
         async with session_scope(app.sessions) as session:
             await seed_units(session)
             units = await all_units(session)
             for unit in units:
-                print(
-                    f"{unit.name}  [{unit.short_name}]  ({KIND_LABELS.get(unit.kind, unit.kind)})"
-                )
+                print(f"{unit.name}  [{unit.short_name}]  ({kind_label(lang, unit.kind)})")
     return 0
 
 
 async def add_one(args: argparse.Namespace, settings: Settings) -> int:
+    lang = settings.default_language
     async with open_app(settings) as app:
         await migrate.upgrade(settings.database_url)
         async with session_scope(app.sessions) as session:
@@ -65,6 +65,6 @@ async def add_one(args: argparse.Namespace, settings: Settings) -> int:
                     [a.strip() for a in args.alias if a.strip()],
                 )
             except UnitConflict as exc:
-                raise UserError(f"Không thêm được đơn vị: {exc}.") from None
-            print(f"Đã thêm đơn vị “{unit.name}” ({len(unit.aliases)} cách viết được nhận ra).")
+                raise UserError(t(lang, "cli_units_not_added", reason=exc)) from None
+            print(t(lang, "cli_units_added", name=unit.name, spellings=len(unit.aliases)))
     return 0
