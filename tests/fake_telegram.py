@@ -16,7 +16,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 TOKEN = "123456:TEST-token-for-the-fake-server"
 BOT = {
@@ -228,6 +228,8 @@ class FakeTelegram:
         if request.content_type.startswith("multipart/"):
             params: dict[str, Any] = {}
             async for part in await request.multipart():
+                if not isinstance(part, BodyPartReader):  # no nested multiparts in the Bot API
+                    continue
                 content = bytes(await part.read())
                 if part.filename is None:
                     params[part.name or ""] = content.decode("utf-8", "replace")

@@ -6,6 +6,7 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -116,7 +117,7 @@ class Officer:
     channel: str = "telegram"
     last: list[Reply] = field(default_factory=list)
 
-    def event(self, **kwargs: object) -> Incoming:
+    def event(self, **kwargs: Any) -> Incoming:
         return Incoming(
             channel=self.channel,
             chat_id=self.user_id,
@@ -125,7 +126,7 @@ class Officer:
             received_at=NOW,
             update_key=str(next(_updates)),
             **kwargs,
-        )  # type: ignore[arg-type]
+        )
 
     async def send(self, event: Incoming) -> list[Reply]:
         handled = await self.dispatcher.handle(event)

@@ -6,6 +6,7 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -32,7 +33,7 @@ async def serving(app: web.Application) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
-def bot_for(url: str, **request: float) -> Bot:
+def bot_for(url: str, **request: Any) -> Bot:
     return Bot(
         TOKEN,
         base_url=f"{url}/bot",
