@@ -17,6 +17,7 @@ from bot.channels.telegram_polling import poll
 from bot.config import Settings
 from bot.errors import UserError
 from handlers.dispatcher import Dispatcher
+from handlers.i18n import t
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -40,11 +41,16 @@ class TelegramService:
         try:
             await application.initialize()
         except InvalidToken:
-            raise UserError("TELEGRAM_BOT_TOKEN không hợp lệ (Telegram từ chối token).") from None
+            refused = self._say("cli_run_token_refused", variable="TELEGRAM_BOT_TOKEN")
+            raise UserError(refused) from None
         except NetworkError as exc:
-            raise UserError(f"Không kết nối được Telegram Bot API: {type(exc).__name__}.") from None
+            reason = type(exc).__name__
+            raise UserError(self._say("cli_run_api_unreachable", reason=reason)) from None
         self.application = application
         self._channel = TelegramChannel(application, self.dispatcher, self.links)
+
+    def _say(self, key: str, **values: str) -> str:
+        return t(self.settings.default_language, key, channel="Telegram", **values)
 
     def routes(self) -> list[web.RouteDef]:
         return telegram_webhook.routes(self.channel, self.settings.webhook_secret)

@@ -16,6 +16,7 @@ from bot.channels.zalo_polling import poll
 from bot.config import Settings
 from bot.errors import UserError
 from handlers.dispatcher import Dispatcher
+from handlers.i18n import t
 
 log = logging.getLogger(__name__)
 
@@ -32,17 +33,16 @@ class ZaloService:
         try:
             me = await self.client.get_me()
         except ZaloUnauthorized:
-            raise UserError("ZALO_BOT_TOKEN không hợp lệ (Zalo từ chối token).") from None
+            raise UserError(self._say("cli_run_token_refused", variable="ZALO_BOT_TOKEN")) from None
         except ZaloError as exc:
-            raise UserError(f"Không kết nối được Zalo Bot API: {exc.description}.") from None
+            reason = exc.description
+            raise UserError(self._say("cli_run_api_unreachable", reason=reason)) from None
         log.info("Zalo bot: %s (%s)", me.account_name or me.id, me.account_type or "?")
         if not me.can_join_groups:
-            log.warning(
-                "Bot Zalo “%s” không được vào nhóm (getMe: can_join_groups = false): "
-                "bot chỉ trò chuyện riêng, các bản tổng hợp cho nhóm không gửi được qua Zalo. "
-                "Muốn dùng nhóm, hãy nâng loại tài khoản bot trên Zalo Bot Platform.",
-                me.account_name or me.id,
-            )
+            log.warning(self._say("cli_run_zalo_no_groups", name=str(me.account_name or me.id)))
+
+    def _say(self, key: str, **values: str) -> str:
+        return t(self.settings.default_language, key, channel="Zalo", **values)
 
     def routes(self) -> list[web.RouteDef]:
         return zalo_webhook.routes(self.channel, self.settings.webhook_secret)
