@@ -17,6 +17,7 @@ from contextlib import suppress
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
 
+from bot.channels.stoppable import Stopped, unless_stopped
 from bot.channels.telegram import TelegramChannel
 
 log = logging.getLogger(__name__)
@@ -39,10 +40,10 @@ async def poll(channel: TelegramChannel, stop: asyncio.Event, timeout: int = POL
     attempts: dict[int, int] = defaultdict(int)
     while not stop.is_set():
         try:
-            updates = await _fetch_unless_stopped(channel, offset, timeout, stop)
-            if updates is None:
-                break
+            updates = await unless_stopped(_fetch(channel, offset, timeout), stop)
             failures = 0
+        except Stopped:
+            break
         except RetryAfter as exc:
             wait = exc.retry_after
             await _sleep(stop, wait.total_seconds() if hasattr(wait, "total_seconds") else wait)
@@ -65,27 +66,12 @@ async def poll(channel: TelegramChannel, stop: asyncio.Event, timeout: int = POL
     await _confirm(channel, offset)
 
 
-async def _fetch_unless_stopped(
-    channel: TelegramChannel, offset: int | None, timeout: int, stop: asyncio.Event
-) -> list[Update] | None:
-    """The next updates, or None when asked to stop first (nothing fetched is then lost)."""
-    fetch = asyncio.ensure_future(
-        channel.bot.get_updates(
-            offset=offset, timeout=timeout, allowed_updates=["message", "callback_query"]
-        )
+async def _fetch(channel: TelegramChannel, offset: int | None, timeout: int) -> list[Update]:
+    """The next updates (a long poll of up to `timeout` seconds)."""
+    updates = await channel.bot.get_updates(
+        offset=offset, timeout=timeout, allowed_updates=["message", "callback_query"]
     )
-    stopping = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        # Also when this poller itself is cancelled: no request is left running unattended.
-        stopping.cancel()
-        if not fetch.done():
-            fetch.cancel()
-            await asyncio.gather(fetch, return_exceptions=True)
-    if fetch.cancelled():
-        return None
-    return list(fetch.result())
+    return list(updates)
 
 
 async def _confirm(channel: TelegramChannel, offset: int | None) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 
 from aiohttp import web
 from telegram import Update
 
+from bot.channels.stoppable import secret_matches
 from bot.channels.telegram import TelegramChannel
 
 log = logging.getLogger(__name__)
@@ -18,11 +18,9 @@ PATH = "/telegram/webhook"
 
 def routes(telegram: TelegramChannel, secret: str) -> list[web.RouteDef]:
     """The webhook's route; a delivery without the right secret is refused with 403."""
-    expected = secret.encode()
 
     async def receive(request: web.Request) -> web.Response:
-        given = request.headers.get(SECRET_HEADER, "").encode()
-        if not secret or not hmac.compare_digest(given, expected):
+        if not secret_matches(request, SECRET_HEADER, secret):
             log.warning("webhook delivery refused: missing or wrong secret header")
             return web.Response(status=403, text="forbidden")
         update = await _one_update(request, telegram)

@@ -12,15 +12,14 @@ import asyncio
 import logging
 import random
 from contextlib import suppress
-from typing import Any
 
+from bot.channels.stoppable import Stopped, unless_stopped
 from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo_api import ZaloError, ZaloRetryAfter, ZaloUnauthorized
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT = 30
 MAX_BACKOFF = 60.0
-_STOPPED = object()
 
 
 async def poll(channel: ZaloChannel, stop: asyncio.Event, timeout: int = POLL_TIMEOUT) -> None:
@@ -28,7 +27,9 @@ async def poll(channel: ZaloChannel, stop: asyncio.Event, timeout: int = POLL_TI
     failures = 0
     while not stop.is_set():
         try:
-            raw = await _fetch_unless_stopped(channel, timeout, stop)
+            raw = await unless_stopped(channel.client.get_updates(timeout), stop)
+        except Stopped:
+            break
         except ZaloUnauthorized:
             raise
         except ZaloRetryAfter as exc:
@@ -41,28 +42,9 @@ async def poll(channel: ZaloChannel, stop: asyncio.Event, timeout: int = POLL_TI
             log.warning("zalo getUpdates failed (%s); retrying in %.1fs", exc, delay)
             await _sleep(stop, delay)
             continue
-        if raw is _STOPPED:
-            break
         failures = 0
         if raw is not None:  # None: the poll ended empty (408)
             channel.accept(raw)
-
-
-async def _fetch_unless_stopped(channel: ZaloChannel, timeout: int, stop: asyncio.Event) -> Any:
-    """The next event, None after an empty poll, or _STOPPED when asked to stop first."""
-    fetch = asyncio.ensure_future(channel.client.get_updates(timeout))
-    stopping = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        # Also when this poller itself is cancelled: no request is left running unattended.
-        stopping.cancel()
-        if not fetch.done():
-            fetch.cancel()
-            await asyncio.gather(fetch, return_exceptions=True)
-    if fetch.cancelled():
-        return _STOPPED
-    return fetch.result()
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

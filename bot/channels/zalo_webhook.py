@@ -9,12 +9,12 @@ that the platform delivers it again (the inbox and the once-only record make tha
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 
 from aiohttp import web
 
+from bot.channels.stoppable import secret_matches
 from bot.channels.zalo import ZaloChannel
 
 log = logging.getLogger(__name__)
@@ -23,11 +23,10 @@ PATH = "/zalo/webhook"
 
 
 def routes(channel: ZaloChannel, secret: str) -> list[web.RouteDef]:
-    expected = secret.encode()
+    """The webhook's route; a delivery without the right secret is refused with 403."""
 
     async def receive(request: web.Request) -> web.Response:
-        given = request.headers.get(SECRET_HEADER, "").encode()
-        if not secret or not hmac.compare_digest(given, expected):
+        if not secret_matches(request, SECRET_HEADER, secret):
             log.warning("zalo webhook delivery refused: missing or wrong secret header")
             return web.Response(status=403, text="forbidden")
         try:
