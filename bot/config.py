@@ -71,6 +71,14 @@ class Settings(BaseSettings):
     # WEBHOOK_SECRET, else one kept in DATA_DIR) and valid this many days.
     file_link_secret: str = ""
     file_link_days: int = Field(default=7, ge=1, le=365)
+    # The outbox's pace on each platform: messages per second in all, seconds between two
+    # messages to one chat, messages per minute to one group (0: no cap of its own).
+    telegram_messages_per_second: float = Field(default=30.0, gt=0, le=1000)
+    telegram_seconds_per_chat: float = Field(default=1.0, ge=0, le=3600)
+    telegram_group_messages_per_minute: int = Field(default=20, ge=0, le=10_000)
+    zalo_messages_per_second: float = Field(default=10.0, gt=0, le=1000)
+    zalo_seconds_per_chat: float = Field(default=1.0, ge=0, le=3600)
+    zalo_group_messages_per_minute: int = Field(default=0, ge=0, le=10_000)
 
     @field_validator("admins", mode="before")
     @classmethod

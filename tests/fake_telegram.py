@@ -4,6 +4,10 @@ Tests push what users do (messages, documents, button presses) and read what the
 Updates stay until confirmed by a later getUpdates offset, as on the real server, so a bot
 killed mid-update gets it again. Failures (429, 403) and a held sendMessage can be injected,
 also for one chat only; files are served as a stream, and what was served is counted.
+A `Gate` can hold the bot to the platform's limits (in all, per chat, per group), answering
+429 with retry_after when one is exceeded, and can flood one chat (a 429 with retry_after, and
+every call to that chat refused until then); it records when each send arrived, by its clock
+(a test may give it a faster one). Chats in `blocked` answer 403 as a user who blocked the bot.
 """
 
 from __future__ import annotations
@@ -11,7 +15,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import time
+from collections import deque
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +36,9 @@ BOT = {
     "supports_inline_queries": False,
 }
 
+# Calls that put a message in a chat: the ones a platform's limits count.
+SENDS = frozenset({"sendMessage", "sendDocument", "sendPhoto", "editMessageText"})
+
 
 @dataclass
 class Sent:
@@ -37,6 +47,74 @@ class Sent:
     message_id: int
     text: str
     buttons: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Enforced:
+    """Limits a fake platform holds the bot to; None: not enforced."""
+
+    per_second: int | None = None  # sends in any one second, all chats together
+    chat_seconds: float | None = None  # the shortest time between two sends to one chat
+    group_per_minute: int | None = None  # sends to one group in any 60 seconds
+
+
+@dataclass(frozen=True)
+class Refusal:
+    chat_id: str
+    at: float
+    retry_after: int
+    why: str  # "flood", "held", "all", "chat" or "group"
+
+
+class Gate:
+    """Each send admitted (and its arrival recorded) or refused with a retry_after, as a
+    platform's rate limits do."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.limits = Enforced()
+        self.arrivals: dict[str, list[float]] = {}  # per chat, every admitted send
+        self.refused: list[Refusal] = []
+        self._recent: deque[float] = deque()  # admitted in the last second, all chats
+        self._held: dict[str, float] = {}
+        self._floods: dict[str, tuple[float, int]] = {}  # retry_after, from which send
+
+    def flood(self, chat_id: object, retry_after: float, after: int = 0) -> None:
+        """The next send to `chat_id` (after `after` more are admitted) answers 429 with
+        `retry_after`, and so does every send to it until that time is over."""
+        chat = str(chat_id)
+        self._floods[chat] = (retry_after, len(self.arrivals.get(chat, ())) + after)
+
+    def admit(self, chat_id: object, group: bool = False) -> Refusal | None:
+        chat, now = str(chat_id), self.clock()
+        wait, why = self._wait(chat, group, now)
+        if wait > 0:
+            refusal = Refusal(chat, now, max(1, math.ceil(wait)), why)
+            self.refused.append(refusal)
+            return refusal
+        self.arrivals.setdefault(chat, []).append(now)
+        self._recent.append(now)
+        return None
+
+    def _wait(self, chat: str, group: bool, now: float) -> tuple[float, str]:
+        seconds, from_send = self._floods.get(chat, (0.0, 0))
+        if seconds and len(self.arrivals.get(chat, ())) >= from_send:
+            del self._floods[chat]
+            self._held[chat] = now + seconds
+            return seconds, "flood"
+        if self._held.get(chat, now) > now:
+            return self._held[chat] - now, "held"
+        limits, before = self.limits, self.arrivals.get(chat, [])
+        while self._recent and self._recent[0] <= now - 1.0:
+            self._recent.popleft()
+        if limits.per_second and len(self._recent) >= limits.per_second:
+            return self._recent[0] + 1.0 - now, "all"
+        if limits.chat_seconds and before and now - before[-1] < limits.chat_seconds:
+            return before[-1] + limits.chat_seconds - now, "chat"
+        cap = limits.group_per_minute
+        if group and cap and len(before) >= cap and before[-cap] > now - 60.0:
+            return before[-cap] + 60.0 - now, "group"
+        return 0.0, ""
 
 
 class FakeTelegram:
@@ -62,6 +140,8 @@ class FakeTelegram:
         self.hold_sends.set()
         self.send_started = asyncio.Event()
         self.webhook: dict[str, Any] = {"url": ""}
+        self.gate = Gate()
+        self.blocked: set[str] = set()  # chats whose users blocked the bot: 403 every time
         self._ids = itertools.count(1)
         self._messages = itertools.count(1000)
         self._new_update = asyncio.Condition()
@@ -191,6 +271,19 @@ class FakeTelegram:
                 return _error(code, description, extra)
         return None
 
+    def _limited(self, method: str, params: dict[str, Any]) -> web.Response | None:
+        """A send to a chat that blocked the bot, or over the gate's limits, is refused."""
+        if method not in SENDS:
+            return None
+        chat = str(params.get("chat_id", ""))
+        if chat in self.blocked:
+            return _error(403, "Forbidden: bot was blocked by the user", {})
+        refusal = self.gate.admit(chat, group=chat.startswith("-"))
+        if refusal is None:
+            return None
+        wait = refusal.retry_after
+        return _error(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
+
     # ---- what the bot sent ---------------------------------------------------------------
 
     def to(self, chat_id: int) -> list[Sent]:
@@ -250,7 +343,7 @@ class FakeTelegram:
         self.calls.append(method)
         params = await self._params(request)
         params["_request"] = request
-        failure = self._failure(method, params)
+        failure = self._failure(method, params) or self._limited(method, params)
         if failure is not None:
             return failure
         handler = getattr(self, f"_m_{method}", None)

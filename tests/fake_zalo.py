@@ -6,7 +6,9 @@ is gone; an empty poll answers `ok: false, error_code: 408` after its timeout. W
 is set, getUpdates is refused and each pushed event is POSTed to the webhook with the
 `X-Bot-Api-Secret-Token` header. sendMessage keeps to 1-2,000 characters, and sendPhoto
 fetches its URL as the platform does. Failures (429 or a quota description, 403, HTTP 5xx, a
-body that is not JSON) can be injected for the next call, globally or for one chat.
+body that is not JSON) can be injected for the next call, globally or for one chat. The same
+`Gate` as the fake Bot API's can hold the bot to limits (in all, per chat, per group for the
+chats in `groups`) and flood one chat, answering 429 with retry_after (body and header).
 Every payload can be sent in each shape the record shows (`Shape`): with or without
 `event_name`, ids as strings or numbers, `display_name` or `first_name`, wrapped or bare.
 """
@@ -25,6 +27,8 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+
+from tests.fake_telegram import Gate
 
 TOKEN = "1234567890123456789:zalo-TEST-secret-for-the-fake-server"
 BOT_ID = "1234567890123456789"
@@ -88,6 +92,8 @@ class FakeZalo:
         self.deliveries: list[tuple[int, str]] = []  # webhook answers: status, body
         self.webhook: dict[str, Any] = {"url": "", "secret_token": "", "updated_at": 0}
         self.blocked: set[str] = set()  # chats whose users blocked the bot: 403 every time
+        self.gate = Gate()  # the platform's limits (none unless set) and floods
+        self.groups: set[str] = set()  # chat ids the gate counts as groups
         self.max_poll_seconds = 2.0  # a long poll never holds longer, whatever it asked
         self.empty_poll_status = 200  # the HTTP status of the 408 answer (clients disagree)
         self.hold_sends = asyncio.Event()  # cleared: sendMessage waits, as on a slow link
@@ -298,6 +304,17 @@ class FakeZalo:
                 )
         if method.startswith("send") and chat in self.blocked:
             return _error(403, "Forbidden: the user has blocked the bot")
+        if method.startswith("send") and method != "sendChatAction":
+            refusal = self.gate.admit(chat, group=chat in self.groups)
+            if refusal is not None:
+                wait = refusal.retry_after
+                body = {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": "Too Many Requests",
+                    "parameters": {"retry_after": wait},
+                }
+                return web.json_response(body, status=429, headers={"Retry-After": str(wait)})
         return None
 
     # ---- what the bot sent -----------------------------------------------------------------

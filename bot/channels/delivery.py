@@ -7,6 +7,9 @@ numbered lines, edits or new messages, documents or signed links, and its text l
 faults are retried with back-off; a person who blocked the bot is marked unreachable; a flood
 limit holds that chat's answers only (written down first, so a shutdown loses nothing) while
 every other chat goes on.
+
+`render` is the one rendering of a reply for a channel: the answers above and the outbox's
+messages (`OutboxSender`, used by scheduler.outbox_dispatcher) both go through it.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, TypeVar
@@ -23,9 +27,18 @@ from bot.channels.base import Channel, ChatFlooded, Message, Transient, Unreacha
 from bot.channels.chat_holds import ChatHolds, Wait
 from bot.channels.files import FileLinks
 from bot.channels.text_split import split_text
+from handlers import notices
 from handlers.dispatcher import Dispatcher, utc_now
 from handlers.events import Incoming, Reply
 from handlers.i18n import t
+from scheduler.outbox_dispatcher import (
+    DELIVERED,
+    Flooded,
+    Gone,
+    Outcome,
+    Passing,
+    Refused,
+)
 from storage.repositories import inbox
 
 log = logging.getLogger(__name__)
@@ -139,33 +152,8 @@ class Delivery:
 
     async def render(self, reply: Reply, message_id: str | None) -> list[Message]:
         """`reply` as the messages this channel can show, each within its text limit."""
-        abilities = self.channel.abilities
         lang = reply.extras.get("lang") or self.dispatcher.config.default_language
-        lines = [reply.text]
-        if reply.options and not abilities.buttons:
-            lines += self.channel.option_lines(reply, lang)
-        documents = reply.files
-        if documents and not abilities.documents:
-            lines += await self._links(reply, lang)
-            documents = ()
-        text = "\n".join(lines)
-        pieces = split_text(text, abilities.text_limit) or [text]
-        options = reply.options if abilities.buttons else ()
-        messages = [Message(piece) for piece in pieces[:-1]]
-        messages.append(Message(pieces[-1], options, reply.columns))
-        if abilities.edits and reply.replace_prompt and message_id and len(pieces) == 1:
-            messages[0] = replace(messages[0], edit_of=message_id)
-        return messages + [Message("", document=file) for file in documents]
-
-    async def _links(self, reply: Reply, lang: str) -> list[str]:
-        if self.links is None:
-            log.warning("%s cannot take files and no link service is set", self.channel.name)
-            return []
-        lines = []
-        for file in reply.files:
-            url = await self.links.publish(file, utc_now())
-            lines.append(t(lang, "zalo_file_link", name=file.file_name, url=url))
-        return lines
+        return await render(self.channel, reply, lang, self.links, message_id)
 
     async def _hold(self, out: Outgoing, raw: Raw | None, seconds: float) -> None:
         # Written down before the platform is told the event was taken, so a shutdown loses
@@ -193,3 +181,85 @@ class Delivery:
     async def _delivered(self, out: Outgoing, *, forget: bool) -> None:
         closing = (self.channel.name, out.update_key) if forget and out.update_key else None
         await self.dispatcher.mark_delivered(out.delivery_key, closing)
+
+
+async def render(
+    channel: Channel,
+    reply: Reply,
+    lang: str,
+    links: FileLinks | None = None,
+    message_id: str | None = None,
+) -> list[Message]:
+    """`reply` as the messages `channel` can show, each within its text limit: options as
+    buttons or numbered lines, files as documents or signed links, the prompt a button
+    belonged to (`message_id`) edited in place where the channel can."""
+    abilities = channel.abilities
+    lines = [reply.text]
+    if reply.options and not abilities.buttons:
+        lines += channel.option_lines(reply, lang)
+    documents = reply.files
+    if documents and not abilities.documents:
+        lines += await _links(channel, reply, lang, links)
+        documents = ()
+    text = "\n".join(lines)
+    pieces = split_text(text, abilities.text_limit) or [text]
+    options = reply.options if abilities.buttons else ()
+    messages = [Message(piece) for piece in pieces[:-1]]
+    messages.append(Message(pieces[-1], options, reply.columns))
+    if abilities.edits and reply.replace_prompt and message_id and len(pieces) == 1:
+        messages[0] = replace(messages[0], edit_of=message_id)
+    return messages + [Message("", document=file) for file in documents]
+
+
+async def _links(channel: Channel, reply: Reply, lang: str, links: FileLinks | None) -> list[str]:
+    if links is None:
+        log.warning("%s cannot take files and no link service is set", channel.name)
+        return []
+    lines = []
+    for file in reply.files:
+        url = await links.publish(file, utc_now())
+        lines.append(t(lang, "zalo_file_link", name=file.file_name, url=url))
+    return lines
+
+
+# Refusals that say the chat is gone, whatever error carried them (Telegram answers "chat not
+# found" as a bad request, not as a 403).
+_GONE = re.compile(r"chat not found|user not found|bot was kicked|user is deactivated", re.I)
+
+
+class OutboxSender:
+    """A channel as the outbox dispatcher uses it: a row's payload rendered by the one
+    `render` above, one message sent, the answer named as an outcome. No retries here: the
+    dispatcher has the one retry policy and the channel's pace."""
+
+    def __init__(
+        self,
+        channel: Channel,
+        links: FileLinks | None,
+        default_language: str,
+        is_group: Callable[[str], bool] = lambda chat_id: False,
+    ) -> None:
+        self.channel, self.links, self.default_language = channel, links, default_language
+        self._is_group = is_group
+
+    async def prepare(self, chat_id: str, payload: Mapping[str, Any]) -> list[Message]:
+        reply = notices.reply_of(dict(payload))
+        lang = reply.extras.get("lang") or self.default_language
+        return await render(self.channel, reply, lang, self.links)
+
+    async def send(self, chat_id: str, message: Any) -> Outcome:
+        try:
+            await self.channel.send(chat_id, message)
+        except ChatFlooded as flood:
+            return Flooded(flood.seconds, str(flood))
+        except Unreachable as exc:
+            return Gone(str(exc) or type(exc).__name__)
+        except Transient as exc:
+            return Passing(str(exc) or type(exc).__name__)
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            return Gone(reason) if _GONE.search(reason) else Refused(reason)
+        return DELIVERED
+
+    def is_group(self, chat_id: str) -> bool:
+        return self._is_group(chat_id)

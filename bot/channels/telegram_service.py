@@ -11,6 +11,7 @@ from telegram.ext import Application
 
 from bot.channels import telegram_webhook
 from bot.channels.base import webhook_url_for
+from bot.channels.delivery import OutboxSender
 from bot.channels.files import FileLinks
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.telegram_polling import poll
@@ -48,6 +49,12 @@ class TelegramService:
             raise UserError(self._say("cli_run_api_unreachable", reason=reason)) from None
         self.application = application
         self._channel = TelegramChannel(application, self.dispatcher, self.links)
+
+    def outbox_sender(self) -> OutboxSender:
+        """This channel as the outbox dispatcher sends through it (after `open`); groups and
+        supergroups are the chats with negative ids."""
+        lang = self.settings.default_language
+        return OutboxSender(self.channel, self.links, lang, lambda chat: chat.startswith("-"))
 
     def _say(self, key: str, **values: str) -> str:
         return t(self.settings.default_language, key, channel="Telegram", **values)

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from bot.channels import zalo_webhook
 from bot.channels.base import webhook_url_for
+from bot.channels.delivery import OutboxSender
 from bot.channels.files import FileLinks
 from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo_api import ZaloClient, ZaloError, ZaloUnauthorized
@@ -40,6 +41,13 @@ class ZaloService:
         log.info("Zalo bot: %s (%s)", me.account_name or me.id, me.account_type or "?")
         if not me.can_join_groups:
             log.warning(self._say("cli_run_zalo_no_groups", name=str(me.account_name or me.id)))
+            dispatcher = self.channel.dispatcher  # so that /ganhom can tell an admin on Zalo
+            dispatcher.config = dispatcher.config.without_groups(self.channel.name)
+
+    def outbox_sender(self) -> OutboxSender:
+        """This channel as the outbox dispatcher sends through it."""
+        links, lang = self.channel.delivery.links, self.settings.default_language
+        return OutboxSender(self.channel, links, lang)
 
     def _say(self, key: str, **values: str) -> str:
         return t(self.settings.default_language, key, channel="Zalo", **values)

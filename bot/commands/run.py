@@ -1,5 +1,6 @@
 """`tiendo run`: every channel whose token is set (Telegram, Zalo, or both in one process),
-each by long polling or, with WEBHOOK_URL, by webhook, on one HTTP server."""
+each by long polling or, with WEBHOOK_URL, by webhook, on one HTTP server; beside them the
+outbox dispatcher, which sends what the bot decided to say through those same channels."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import argparse
 import asyncio
 import errno
 import logging
+import os
+import secrets
 import signal
+import socket
 from collections.abc import Sequence
 from contextlib import suppress
 from typing import Any
@@ -26,6 +30,8 @@ from bot.logging_filters import hide_secrets
 from bot.web import build_web_app
 from handlers.dispatcher import Dispatcher
 from handlers.i18n import t
+from scheduler.outbox_dispatcher import OutboxDispatcher
+from scheduler.rate_limit import ChannelLimits
 from storage import migrate
 
 log = logging.getLogger(__name__)
@@ -53,7 +59,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         dispatcher = Dispatcher(app.sessions, handler_config(settings))
         links = FileLinks.from_settings(settings)
         links.purge()
-        services: list[Service] = []
+        services: list[TelegramService | ZaloService] = []
         if settings.telegram_bot_token:
             services.append(TelegramService(settings, dispatcher, links))
         if settings.zalo_bot_token:
@@ -61,7 +67,9 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         try:
             for service in services:
                 await service.open()
-            await _serve(settings, services, links)
+            senders = {service.channel.name: service.outbox_sender() for service in services}
+            outbox = OutboxDispatcher(app.sessions, senders, channel_limits(settings), instance())
+            await _serve(settings, services, links, outbox)
         finally:
             for service in services:
                 await service.close()
@@ -69,8 +77,32 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _serve(settings: Settings, services: Sequence[Service], links: FileLinks) -> None:
-    """The HTTP server, then every channel until a signal stops them all (or one fails)."""
+def channel_limits(settings: Settings) -> dict[str, ChannelLimits]:
+    """Each platform's pace, as configured."""
+    return {
+        "telegram": ChannelLimits(
+            settings.telegram_messages_per_second,
+            settings.telegram_seconds_per_chat,
+            settings.telegram_group_messages_per_minute or None,
+        ),
+        "zalo": ChannelLimits(
+            settings.zalo_messages_per_second,
+            settings.zalo_seconds_per_chat,
+            settings.zalo_group_messages_per_minute or None,
+        ),
+    }
+
+
+def instance() -> str:
+    """This process's name on the outbox rows it holds: unique across machines and restarts."""
+    return f"{socket.gethostname()[:50]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+async def _serve(
+    settings: Settings, services: Sequence[Service], links: FileLinks, outbox: OutboxDispatcher
+) -> None:
+    """The HTTP server, then every channel and the outbox until a signal stops them all (or
+    one fails)."""
     routes = list(links.routes())
     if settings.webhook_url:
         for service in services:
@@ -84,8 +116,14 @@ async def _serve(settings: Settings, services: Sequence[Service], links: FileLin
         finally:
             stop.set()  # one channel ending (a refused token) ends the process, cleanly
 
+    async def dispatch() -> None:
+        try:
+            await outbox.serve(stop)  # once stopped: in flight finished or given back
+        finally:
+            stop.set()
+
     try:
-        await asyncio.gather(*(serve(service) for service in services))
+        await asyncio.gather(dispatch(), *(serve(service) for service in services))
     finally:
         await runner.cleanup()
 

@@ -1,0 +1,469 @@
+"""The outbox dispatcher: claims due messages and sends each at its platform's pace, once.
+
+One path for every message the bot decides to send, on every channel: rows are claimed with a
+lease (the claim commits at once: no transaction stays open while a message travels), sent
+through the channel's `Sender` at the channel's `RateLimiter` pace, and marked in a short
+transaction of their own, sent only once the platform confirmed. Messages to one chat go out in
+order, one at a time (a "lane" per chat); chats go side by side.
+
+What the platform answers decides what follows:
+- a wait (429 with retry_after, Zalo's quota): that chat waits, the others go on. A short wait
+  is kept in memory (the lease is renewed meanwhile); a long one gives the chat's rows back to
+  the table until then, for whichever instance is alive.
+- a passing fault: the same, with a growing back-off; never dropped after some number of tries.
+- the chat is gone (blocked, not found): failed with the reason, the person marked unreachable
+  on that messenger.
+- a refusal that retrying would not change: failed with the reason.
+
+`serve` runs until its stop event is set; then it stops claiming, lets sends in progress finish
+for a few seconds and gives everything else back. A crash gives nothing back: the leases
+expire and the rows are claimed again, so at most what was in flight is sent twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+import math
+import random
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from scheduler.rate_limit import ChannelLimits, Clock, RateLimiter, SystemClock
+from storage.repositories import outbox, people
+from storage.repositories.outbox import SENT_PARTS, Claimed
+
+log = logging.getLogger(__name__)
+
+
+# ---- what a channel answers -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """The platform confirmed the message."""
+
+
+@dataclass(frozen=True)
+class Flooded:
+    """The platform asked this chat to wait `seconds` (a 429, a quota)."""
+
+    seconds: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Passing:
+    """A fault that may pass (network, timeout, a server error)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Gone:
+    """The chat cannot be written to (the person blocked the bot, the chat does not exist)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Refused:
+    """The platform will never take this message."""
+
+    reason: str
+
+
+Outcome = Delivered | Flooded | Passing | Gone | Refused
+DELIVERED = Delivered()
+
+
+class Sender(Protocol):
+    """One channel as the dispatcher uses it: a row's payload rendered, one message sent."""
+
+    async def prepare(self, chat_id: str, payload: Mapping[str, Any]) -> Sequence[Any]:
+        """The messages one outbox row becomes, in order (raises if the payload is unusable)."""
+        ...
+
+    async def send(self, chat_id: str, message: Any) -> Outcome:
+        """Send one prepared message; every answer is an outcome, never an exception."""
+        ...
+
+    def is_group(self, chat_id: str) -> bool:
+        """Whether `chat_id` is a group (groups have a cap of their own)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """How the dispatcher works; the defaults suit production."""
+
+    lease: timedelta = timedelta(seconds=60)  # renewed every third of it while a row is held
+    poll_seconds: float = 1.0  # claims at least this often (and whenever woken)
+    batch: int = 100  # rows per claim
+    max_in_flight: int = 300  # rows held in memory at once
+    max_hold: float = 60.0  # a chat's wait up to this long is kept in memory
+    backoff_first: float = 1.0  # the first pause after a passing fault, doubled each time
+    backoff_max: float = 900.0
+    grace: float = 3.0  # at shutdown, how long sends in progress may take to finish
+
+
+# ---- the dispatcher ---------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    claimed: Claimed
+    attempts: int
+    sent_parts: int
+    messages: Sequence[Any] | None = None
+    error: str = ""
+    tried: bool = False  # changed since claimed: given back with its attempts and progress
+
+    def __lt__(self, other: _Row) -> bool:
+        return self.claimed.id < other.claimed.id
+
+
+@dataclass
+class _Lane:
+    """One chat's messages, sent one at a time in the order they were decided."""
+
+    channel: str
+    chat: str
+    rows: list[_Row] = field(default_factory=list)  # a heap by row id
+    task: asyncio.Task[None] | None = None
+    busy: bool = False  # a send (and its mark) in progress: a shutdown lets it finish
+    parked_until: float = 0.0  # the chat's rows are back in the table until then (clock time)
+    parked_wall: datetime | None = None  # the same moment, as the rows' not_before
+
+
+class OutboxDispatcher:
+    """Sends the outbox's messages on every channel it has a sender for."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        senders: Mapping[str, Sender],
+        limits: Mapping[str, ChannelLimits],
+        instance: str,
+        clock: Clock | None = None,
+        tuning: Tuning | None = None,
+    ) -> None:
+        self.sessions, self.senders, self.instance = sessions, dict(senders), instance
+        self.clock = clock or SystemClock()
+        self.tuning = tuning or Tuning()
+        self.limiters = {name: RateLimiter(limits[name], self.clock) for name in self.senders}
+        self._lanes: dict[tuple[str, str], _Lane] = {}
+        self._rows: dict[int, _Row] = {}
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._throttled = False
+
+    def wake(self) -> None:
+        """Claim now rather than at the next poll (an enqueuer in this process calls it)."""
+        self._wake.set()
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """Claim and send until `stop` is set; then finish or give back what is held."""
+        heartbeat = asyncio.create_task(self._heartbeat(), name="outbox-heartbeat")
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                if not await self._claim_round():
+                    await self._nap(stop)
+        finally:
+            heartbeat.cancel()
+            with suppress(asyncio.CancelledError):
+                await heartbeat
+            await self._shutdown()
+
+    # ---- claiming ------------------------------------------------------------------------
+
+    async def _claim_round(self) -> bool:
+        """Claim what is due, as far as there is room; True when more may be waiting."""
+        room = self.tuning.max_in_flight - len(self._rows)
+        self._throttled = room <= 0
+        if room <= 0:
+            return False
+        limit = min(self.tuning.batch, room)
+        try:
+            async with self.sessions() as session:
+                claimed = await outbox.claim(
+                    session,
+                    self.instance,
+                    self.clock.now(),
+                    self.tuning.lease,
+                    limit,
+                    list(self.senders),
+                )
+                await session.commit()
+        except Exception:
+            log.exception("outbox: could not claim messages; trying again shortly")
+            return False
+        await self._place(claimed)
+        return len(claimed) == limit
+
+    async def _place(self, claimed: Sequence[Claimed]) -> None:
+        parked: dict[datetime, list[int]] = {}
+        for item in claimed:
+            if item.id in self._rows:  # ours already (a renewal came late): still in hand
+                continue
+            key = (item.channel, item.chat_id)
+            lane = self._lanes.setdefault(key, _Lane(item.channel, item.chat_id))
+            if lane.parked_wall and lane.parked_until > self.clock.time():  # it still waits
+                parked.setdefault(lane.parked_wall, []).append(item.id)
+                continue
+            lane.parked_until, lane.parked_wall = 0.0, None
+            sent_parts = int(item.payload.get(SENT_PARTS) or 0)
+            row = _Row(item, item.attempts, sent_parts)
+            self._rows[item.id] = row
+            heapq.heappush(lane.rows, row)
+            if lane.task is None:
+                lane.task = asyncio.create_task(self._drain(lane), name=f"outbox:{key}")
+        for not_before, ids in parked.items():
+            await self._write(
+                partial(outbox.release, instance=self.instance, ids=ids, not_before=not_before)
+            )
+
+    async def _nap(self, stop: asyncio.Event) -> None:
+        waits = [
+            asyncio.create_task(stop.wait()),
+            asyncio.create_task(self._wake.wait()),
+            asyncio.create_task(self.clock.sleep(self.tuning.poll_seconds)),
+        ]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
+
+    async def _heartbeat(self) -> None:
+        """Renew the lease of every row held (some wait long for their chat's turn)."""
+        every = self.tuning.lease.total_seconds() / 3
+        while True:
+            await self.clock.sleep(every)
+            ids = list(self._rows)
+            until = self.clock.now() + self.tuning.lease
+            if ids:
+                await self._write(
+                    partial(outbox.renew, instance=self.instance, ids=ids, lease_until=until)
+                )
+            for limiter in self.limiters.values():
+                limiter.forget_idle()
+            now = self.clock.time()
+            for key in [k for k, lane in self._lanes.items() if _idle(lane, now)]:
+                del self._lanes[key]
+
+    # ---- sending -------------------------------------------------------------------------
+
+    async def _drain(self, lane: _Lane) -> None:
+        try:
+            while lane.rows and not self._stopping:
+                row = heapq.heappop(lane.rows)
+                try:
+                    finished = await self._send(lane, row)
+                except Exception:  # our own fault: the row goes back, never stuck in memory
+                    log.exception("outbox message %s could not be handled", row.claimed.id)
+                    self._note(row, "internal error")
+                    later = self.clock.now() + timedelta(seconds=self._backoff(row.attempts))
+                    await self._write(partial(self._give_back, row=row, not_before=later))
+                    finished = True
+                lane.busy = False
+                if not finished:
+                    await self._park(lane, row)
+                    return
+                self._rows.pop(row.claimed.id, None)
+        finally:
+            lane.task, lane.busy = None, False
+            if not lane.rows and not lane.parked_until and not self._stopping:
+                self._lanes.pop((lane.channel, lane.chat), None)
+            if self._throttled and len(self._rows) <= self.tuning.max_in_flight // 2:
+                self._wake.set()
+
+    async def _send(self, lane: _Lane, row: _Row) -> bool:
+        """Send every piece of `row`, then mark it; False when the chat must wait long."""
+        sender, limiter = self.senders[lane.channel], self.limiters[lane.channel]
+        if row.messages is None:
+            try:
+                row.messages = list(await sender.prepare(lane.chat, row.claimed.payload))
+            except Exception as exc:
+                log.exception("outbox message %s cannot be rendered", row.claimed.id)
+                await self._failed(lane, row, f"{type(exc).__name__}: {exc}", gone=False)
+                return True
+        group = sender.is_group(lane.chat)
+        while row.sent_parts < len(row.messages):
+            lane.busy = False  # waiting for its turn: a shutdown may stop it here
+            if limiter.held_for(lane.chat) > self.tuning.max_hold:
+                return False
+            permit = await limiter.acquire(lane.chat, group)
+            lane.busy = True  # on its way, then marked: a shutdown lets it finish
+            try:
+                outcome = await sender.send(lane.chat, row.messages[row.sent_parts])
+            except Exception as exc:  # a sender's bug: never retried in a loop
+                log.exception("outbox sender for %s failed", lane.channel)
+                outcome = Refused(f"{type(exc).__name__}: {exc}")
+            finally:
+                limiter.done(permit)
+            if not await self._after(lane, row, outcome):
+                return True
+        await self._write(
+            lambda s: outbox.mark_sent(
+                s, row.claimed.id, self.instance, self.clock.now(), row.attempts
+            ),
+            fenced=row.claimed.id,
+        )
+        return True
+
+    async def _after(self, lane: _Lane, row: _Row, outcome: Outcome) -> bool:
+        """Act on one answer; False when the row is finished (failed) and nothing follows."""
+        limiter = self.limiters[lane.channel]
+        match outcome:
+            case Delivered():
+                row.sent_parts += 1
+                row.tried = True  # a split message keeps what already went out
+            case Flooded(seconds, reason):
+                self._note(row, reason)
+                limiter.hold(lane.chat, seconds)
+                log.info("outbox: %s chat %s waits %.0fs", lane.channel, lane.chat, seconds)
+            case Passing(reason):
+                self._note(row, reason)
+                pause = self._backoff(row.attempts)
+                limiter.hold(lane.chat, pause)
+                log.info(
+                    "outbox: %s chat %s: %s; again in %.1fs", lane.channel, lane.chat, reason, pause
+                )
+            case Gone(reason):
+                await self._failed(lane, row, reason, gone=True)
+                return False
+            case Refused(reason):
+                await self._failed(lane, row, reason, gone=False)
+                return False
+        return True
+
+    def _note(self, row: _Row, reason: str) -> None:
+        row.attempts += 1
+        row.error, row.tried = reason, True
+
+    def _backoff(self, attempts: int) -> float:
+        first, most = self.tuning.backoff_first, self.tuning.backoff_max
+        pause = min(most, first * 2 ** max(0, attempts - 1))
+        return pause * (0.8 + 0.4 * random.random())  # spread: chats do not retry in step
+
+    async def _failed(self, lane: _Lane, row: _Row, reason: str, *, gone: bool) -> None:
+        log.warning(
+            "outbox message %s to %s chat %s failed: %s",
+            row.claimed.id,
+            lane.channel,
+            lane.chat,
+            reason,
+        )
+
+        async def mark(session: AsyncSession) -> object:
+            attempts = row.attempts + 1
+            done = await outbox.mark_failed(
+                session, row.claimed.id, self.instance, reason, attempts
+            )
+            if gone and done:  # a private chat's id is its person's id on that messenger
+                await people.mark_unreachable(session, lane.channel, lane.chat)
+            return done
+
+        await self._write(mark, fenced=row.claimed.id)
+
+    async def _park(self, lane: _Lane, row: _Row) -> None:
+        """The chat must wait long: its rows go back to the table until then."""
+        wait = self.limiters[lane.channel].held_for(lane.chat)
+        lane.parked_until = self.clock.time() + wait
+        not_before = lane.parked_wall = self.clock.now() + timedelta(seconds=wait)
+        rest, lane.rows = [r.claimed.id for r in lane.rows], []
+        log.info(
+            "outbox: %s chat %s waits %.0fs; its %d messages wait in the table",
+            lane.channel,
+            lane.chat,
+            wait,
+            len(rest) + 1,
+        )
+        await self._write(lambda s: self._give_back(s, row, not_before))
+        await self._write(lambda s: outbox.release(s, self.instance, rest, not_before))
+        for row_id in (row.claimed.id, *rest):
+            self._rows.pop(row_id, None)
+
+    # ---- stopping ------------------------------------------------------------------------
+
+    async def _shutdown(self) -> None:
+        """Stop sending: sends in progress get `grace` seconds, the rest is given back."""
+        self._stopping = True
+        tasks = [lane.task for lane in self._lanes.values() if lane.task is not None]
+        for lane in self._lanes.values():
+            if lane.task is not None and not lane.busy:
+                lane.task.cancel()  # waiting for its turn: nothing is on its way
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=self.tuning.grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        held = list(self._rows.values())
+        if held:
+            log.info("outbox: %d messages given back at shutdown", len(held))
+        now = self.clock.now()
+        plain: dict[datetime, list[int]] = {}
+        for row in held:
+            wait = self.limiters[row.claimed.channel].held_for(row.claimed.chat_id)
+            not_before = now + timedelta(seconds=math.ceil(wait))
+            if row.tried:  # with its attempts and the pieces already sent
+                await self._write(partial(self._give_back, row=row, not_before=not_before))
+            else:
+                plain.setdefault(not_before, []).append(row.claimed.id)
+        for not_before, ids in plain.items():
+            await self._write(
+                partial(outbox.release, instance=self.instance, ids=ids, not_before=not_before)
+            )
+        self._rows.clear()
+        self._lanes.clear()
+
+    async def _give_back(self, session: AsyncSession, row: _Row, not_before: datetime) -> bool:
+        return await outbox.retry_later(
+            session,
+            row.claimed.id,
+            self.instance,
+            not_before,
+            row.error,
+            row.attempts,
+            row.sent_parts,
+            row.claimed.payload,
+        )
+
+    # ---- the database ------------------------------------------------------------------
+
+    async def _write(
+        self, change: Callable[[AsyncSession], Awaitable[object]], fenced: int | None = None
+    ) -> None:
+        """One short transaction; tried three times, then left to the lease (logged)."""
+        for attempt in range(1, 4):
+            try:
+                async with self.sessions() as session:
+                    result = await change(session)
+                    await session.commit()
+            except Exception:
+                if attempt == 3:
+                    log.exception("outbox: a change could not be written; the lease will tell")
+                    return
+                await asyncio.sleep(0.05 * attempt)
+                continue
+            if fenced is not None and result is False:
+                log.warning(
+                    "outbox message %s was no longer held by %s (lease ran out)",
+                    fenced,
+                    self.instance,
+                )
+            return
+
+
+def _idle(lane: _Lane, now: float) -> bool:
+    return lane.task is None and not lane.rows and lane.parked_until <= now

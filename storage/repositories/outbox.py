@@ -1,0 +1,312 @@
+"""The outbox: every message decided by the bot (not a reply) is a row here before it is sent.
+
+`enqueue` is idempotent on the row's key, so deciding a message twice, or on two instances,
+writes it once. A dispatcher `claim`s due rows with a lease and commits at once: no
+transaction is open while the message travels; it then marks each row in a short transaction
+of its own (`mark_sent` only after the platform confirmed it). Every mark is fenced by the
+claimer's id and the state `sending`: an instance whose lease ran out (another one took the
+row) changes nothing. A lease that expires (a crashed instance) makes the row claimable again,
+so a crash repeats at most what was in flight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxMessage, OutboxState
+
+PENDING, SENDING = OutboxState.PENDING.value, OutboxState.SENDING.value
+SENT, FAILED = OutboxState.SENT.value, OutboxState.FAILED.value
+# Kept in the payload of a message split into several: how many pieces already went out.
+SENT_PARTS = "sent_parts"
+MAX_ERROR = 500
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    key: str,
+    channel: str,
+    chat_id: str,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+    not_before: datetime | None = None,
+) -> bool:
+    """Writes the message unless one with `key` exists; True when this call wrote it."""
+    values = {
+        "key": key[:200],
+        "channel": channel,
+        "chat_id": chat_id,
+        "kind": kind,
+        "payload": payload,
+        "state": PENDING,
+        "attempts": 0,
+        "not_before": not_before or now,
+        "last_error": "",
+        "created_at": now,
+    }
+    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    statement = (
+        insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    )
+    result = await session.execute(statement)
+    return bool(getattr(result, "rowcount", 0))
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A row this instance now holds: send it, then mark it."""
+
+    id: int
+    key: str
+    channel: str
+    chat_id: str
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+
+
+async def claim(
+    session: AsyncSession,
+    instance: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    channels: Sequence[str] | None = None,
+) -> list[Claimed]:
+    """Take up to `limit` due rows (pending and due, or held under an expired lease), oldest
+    first, for `instance` until `now + lease`; the caller commits at once.
+
+    PostgreSQL: the rows are picked `FOR UPDATE SKIP LOCKED`, so instances claiming at the same
+    moment each get other rows. SQLite: one conditional UPDATE, and SQLite has one writer.
+    """
+    due = or_(
+        and_(OutboxMessage.state == PENDING, OutboxMessage.not_before <= now),
+        and_(OutboxMessage.state == SENDING, OutboxMessage.lease_until < now),
+    )
+    picked = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit)
+    if channels is not None:
+        picked = picked.where(OutboxMessage.channel.in_(list(channels)))
+    if _dialect(session) == "postgresql":
+        picked = picked.with_for_update(skip_locked=True)
+    statement = (
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(picked.scalar_subquery()))
+        .values(state=SENDING, claimed_by=instance, lease_until=now + lease)
+        .returning(
+            OutboxMessage.id,
+            OutboxMessage.key,
+            OutboxMessage.channel,
+            OutboxMessage.chat_id,
+            OutboxMessage.kind,
+            OutboxMessage.payload,
+            OutboxMessage.attempts,
+            OutboxMessage.created_at,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    rows = (await session.execute(statement)).all()
+    return sorted((Claimed(*row) for row in rows), key=lambda row: row.id)
+
+
+async def renew(
+    session: AsyncSession, instance: str, ids: Sequence[int], lease_until: datetime
+) -> int:
+    """Extend this instance's lease on `ids` (rows waiting for their turn are not abandoned);
+    how many it still held."""
+    return await _change_held(session, instance, ids, lease_until=lease_until)
+
+
+async def mark_sent(
+    session: AsyncSession, row_id: int, instance: str, now: datetime, attempts: int = 0
+) -> bool:
+    """The platform confirmed the message; False when this instance no longer held it."""
+    done = await _change_held(
+        session, instance, [row_id], state=SENT, sent_at=now, attempts=attempts, lease_until=None
+    )
+    return done == 1
+
+
+async def mark_failed(
+    session: AsyncSession, row_id: int, instance: str, reason: str, attempts: int = 1
+) -> bool:
+    """Refused for good (blocked, chat not found, a message the platform will never take)."""
+    done = await _change_held(
+        session,
+        instance,
+        [row_id],
+        state=FAILED,
+        last_error=reason[:MAX_ERROR],
+        attempts=attempts,
+        lease_until=None,
+    )
+    return done == 1
+
+
+async def retry_later(
+    session: AsyncSession,
+    row_id: int,
+    instance: str,
+    not_before: datetime,
+    error: str,
+    attempts: int,
+    sent_parts: int = 0,
+    payload: dict[str, Any] | None = None,
+) -> bool:
+    """Back to pending until `not_before` (a passing fault, or a wait the platform asked for),
+    with `attempts` tries so far; never dropped, however many. `sent_parts` (with the row's
+    `payload`) keeps the pieces of a split message that already went out from going again."""
+    values: dict[str, Any] = {"attempts": attempts, "last_error": error[:MAX_ERROR]}
+    if sent_parts and payload is not None:
+        values["payload"] = {**payload, SENT_PARTS: sent_parts}
+    done = await _change_held(session, instance, [row_id], **_waiting(not_before), **values)
+    return done == 1
+
+
+async def release(
+    session: AsyncSession, instance: str, ids: Sequence[int], not_before: datetime
+) -> int:
+    """Give rows back untouched (a shutdown, or a chat told to wait long): pending again from
+    `not_before`, for whichever instance is alive then."""
+    return await _change_held(session, instance, ids, **_waiting(not_before))
+
+
+@dataclass(frozen=True)
+class ChannelCounts:
+    """Where one channel's messages stand, for operators."""
+
+    channel: str
+    pending: int
+    sending: int
+    sent: int
+    failed: int
+    oldest_pending: datetime | None
+
+
+@dataclass(frozen=True)
+class Failure:
+    id: int
+    channel: str
+    chat_id: str
+    kind: str
+    key: str
+    attempts: int
+    reason: str
+    created_at: datetime
+
+
+async def counts(session: AsyncSession) -> list[ChannelCounts]:
+    """Pending, sending, sent and failed messages by channel, and each one's oldest pending."""
+    rows = (
+        await session.execute(
+            select(
+                OutboxMessage.channel,
+                OutboxMessage.state,
+                func.count(),
+                func.min(OutboxMessage.created_at),
+            ).group_by(OutboxMessage.channel, OutboxMessage.state)
+        )
+    ).all()
+    found: dict[str, dict[str, Any]] = {}
+    for channel, state, count, oldest in rows:
+        entry = found.setdefault(channel, {"oldest_pending": None})
+        entry[state] = int(count)
+        if state == PENDING:
+            entry["oldest_pending"] = oldest
+    return [
+        ChannelCounts(
+            channel,
+            entry.get(PENDING, 0),
+            entry.get(SENDING, 0),
+            entry.get(SENT, 0),
+            entry.get(FAILED, 0),
+            entry["oldest_pending"],
+        )
+        for channel, entry in sorted(found.items())
+    ]
+
+
+async def failures(session: AsyncSession, limit: int | None = None) -> list[Failure]:
+    """The failed messages with their reasons, latest first."""
+    query = (
+        select(
+            OutboxMessage.id,
+            OutboxMessage.channel,
+            OutboxMessage.chat_id,
+            OutboxMessage.kind,
+            OutboxMessage.key,
+            OutboxMessage.attempts,
+            OutboxMessage.last_error,
+            OutboxMessage.created_at,
+        )
+        .where(OutboxMessage.state == FAILED)
+        .order_by(OutboxMessage.id.desc())
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [Failure(*row) for row in (await session.execute(query)).all()]
+
+
+async def retry(session: AsyncSession, row_id: int, now: datetime) -> bool:
+    """A failed message sent again (from the first try's pace); False unless it had failed."""
+    result = await session.execute(
+        _failed().where(OutboxMessage.id == row_id).values(**_again(now)),
+        execution_options={"synchronize_session": False},
+    )
+    return _count(result) == 1
+
+
+async def retry_failed(session: AsyncSession, now: datetime) -> int:
+    """Every failed message sent again; how many."""
+    result = await session.execute(
+        _failed().values(**_again(now)), execution_options={"synchronize_session": False}
+    )
+    return _count(result)
+
+
+async def _change_held(
+    session: AsyncSession, instance: str, ids: Sequence[int], **values: Any
+) -> int:
+    """Change the rows of `ids` that `instance` still holds (claimed, not marked); how many."""
+    if not ids:
+        return 0
+    statement = (
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(list(ids)),
+            OutboxMessage.claimed_by == instance,
+            OutboxMessage.state == SENDING,
+        )
+        .values(**values)
+    )
+    result = await session.execute(statement, execution_options={"synchronize_session": False})
+    return _count(result)
+
+
+def _waiting(not_before: datetime) -> dict[str, Any]:
+    return {"state": PENDING, "not_before": not_before, "claimed_by": None, "lease_until": None}
+
+
+def _failed() -> Any:
+    return update(OutboxMessage).where(OutboxMessage.state == FAILED)
+
+
+def _again(now: datetime) -> dict[str, Any]:
+    return {"state": PENDING, "not_before": now, "attempts": 0, "claimed_by": None}
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def _count(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
