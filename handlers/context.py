@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,12 @@ class HandlerConfig:
     admins: frozenset[tuple[str, str]] = frozenset()
     dialog_ttl: timedelta = timedelta(hours=2)
     max_file_bytes: int = 20 * 1024 * 1024
+    # Messengers whose bot cannot be added to groups (a Zalo BASIC account), learnt at start-up.
+    groupless_channels: frozenset[str] = frozenset()
+
+    def without_groups(self, channel: str) -> HandlerConfig:
+        """This configuration, knowing that `channel`'s bot cannot be in any group."""
+        return replace(self, groupless_channels=self.groupless_channels | {channel})
 
 
 @dataclass
@@ -38,6 +45,9 @@ class Ctx:
     state: Conversation
     # Look-ups already made while handling this one update (e.g. the checked task).
     memo: dict[str, Any] = field(default_factory=dict)
+    # Run by the dispatcher once this step's transaction has committed (never if it did not):
+    # work that must not start before the step's writes are visible, e.g. a background import.
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     @classmethod
     async def load(

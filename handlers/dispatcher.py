@@ -19,11 +19,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-import handlers.dialogs  # noqa: F401  (registers every dialog's steps)
 from handlers.context import Ctx, HandlerConfig
 from handlers.events import Incoming, Option, Reply
 from handlers.i18n import t
 from handlers.router import route
+from handlers.steps import unsupported_hint
 from storage.db import is_busy
 from storage.repositories import inbox, people, updates
 
@@ -103,6 +103,7 @@ class Dispatcher:
                     )
                     key = f"{event.channel}{KEY_SEPARATOR}{event.update_key}"
                 await session.commit()
+                _after_commit(ctx)
                 return Handled(replies, key)
             except BaseException:
                 await session.rollback()
@@ -170,7 +171,17 @@ async def _answer(ctx: Ctx) -> list[Reply]:
         return await route(ctx)
     if ctx.event.chat_type != "private":
         return []
-    return [Reply(ctx.t("unsupported_message"))]
+    return [Reply(ctx.t(unsupported_hint(ctx)))]
+
+
+def _after_commit(ctx: Ctx) -> None:
+    """Start what the step left for after its commit; a failure to start is logged, the
+    step's replies stand (it did commit)."""
+    for job in ctx.after_commit:
+        try:
+            job()
+        except Exception:
+            log.exception("after-commit work of %s/%s failed", ctx.event.channel, ctx.event.chat_id)
 
 
 def _in_language(replies: list[Reply], lang: str) -> list[Reply]:

@@ -91,6 +91,10 @@ class Incoming:
         }
         for name, value in fields.items():
             object.__setattr__(self, name, value)
+        caption = command_of(self.text or "") if self.files and self.command is None else None
+        if caption is not None:  # a file sent with a command as its caption ("/nhap" on a file)
+            object.__setattr__(self, "command", caption[0])
+            object.__setattr__(self, "args", caption[1])
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,14 @@ from datetime import date
 from handlers import task_picker
 from handlers.context import Ctx
 from handlers.events import Option, Reply
+from handlers.feature import UNIT_ROLES, Command, Feature, Where, allow
 from handlers.i18n import day, moment
 from handlers.options import CONFIRM
-from handlers.steps import Answer, Finish, Refusal, Step, register
+from handlers.permissions import actor
+from handlers.steps import Answer, Finish, Refusal, Step
 from handlers.wording import deadline_words, short
 from storage.models import ExtensionRequest, Task
+from storage.repositories import audit
 from storage.repositories.tasks import Assignment, pending_extensions
 
 DIALOG = "extension"
@@ -149,6 +152,21 @@ async def take_confirm(ctx: Ctx, answer: Answer) -> str | Refusal | Finish:
     )
     ctx.session.add(request)
     await ctx.session.flush()
+    audit.record(
+        ctx.session,
+        now=ctx.now,
+        actor=actor(ctx),
+        action="extension.requested",
+        entity="task",
+        entity_id=task.id,
+        details={
+            "plan": task.plan_id,
+            "code": task.code,
+            "request": request.id,
+            "due_date": task.due_date.isoformat() if task.due_date else None,
+            "proposed_date": request.proposed_date.isoformat(),
+        },
+    )
     return Finish(
         [
             Reply(
@@ -164,12 +182,26 @@ async def take_confirm(ctx: Ctx, answer: Answer) -> str | Refusal | Finish:
     )
 
 
-register(
-    DIALOG,
-    {
-        "task": task_picker.task_step("extension_choose_task", chosen, led_only=True),
-        "date": Step(ask_date, take_date, numbered=False),
-        "reason": Step(ask_reason, take_reason),
-        "confirm": Step(ask_confirm, take_confirm, offers=(CONFIRM,)),
+FEATURE = Feature(
+    "extension",
+    commands=(
+        Command(
+            "giahan",
+            begin,
+            allow(UNIT_ROLES, (Where.PRIVATE,)),
+            aliases=("extend",),
+            starts_dialog=True,
+            needs_unit=True,
+        ),
+    ),
+    dialogs={
+        DIALOG: {
+            "task": task_picker.task_step(
+                "extension_choose_task", chosen, leads_to=("date",), led_only=True
+            ),
+            "date": Step(ask_date, take_date, numbered=False, leads_to=("reason",)),
+            "reason": Step(ask_reason, take_reason, leads_to=("confirm",)),
+            "confirm": Step(ask_confirm, take_confirm, offers=(CONFIRM,)),
+        },
     },
 )

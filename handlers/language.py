@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from handlers.context import Ctx
 from handlers.events import Option, Reply
+from handlers.feature import MEMBERS, Command, Feature, Where, allow
 from handlers.i18n import LANGUAGES
 from handlers.options import LANGUAGE
-from handlers.steps import Answer, Finish, Refusal, Step, enter, register
+from handlers.steps import Answer, Finish, Refusal, Step, enter
 
 DIALOG = "language"
 
@@ -41,4 +42,16 @@ def _switch(ctx: Ctx, code: str) -> list[Reply]:
     return [Reply(ctx.t("language_set"), replace_prompt=True)]
 
 
-register(DIALOG, {"choose": Step(ask, take, offers=(LANGUAGE,))})
+FEATURE = Feature(
+    "language",
+    commands=(
+        Command(
+            "ngonngu",
+            begin,
+            allow(MEMBERS, (Where.PRIVATE,)),
+            aliases=("language", "lang"),
+            starts_dialog=True,
+        ),
+    ),
+    dialogs={DIALOG: {"choose": Step(ask, take, offers=(LANGUAGE,))}},
+)

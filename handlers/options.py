@@ -130,9 +130,21 @@ EDIT = Words("e", ("task", "status", "percent", "results", "difficulties", "prop
 LANGUAGE = Words("lang", LANGUAGES)
 SKIP = Flag("skip")
 FILES_DONE = Flag("files_done")
+# /duyet: the extension request's id (re-checked when pressed: it must exist and be pending).
+APPROVE = Numbers("ext_ok", 1, 2**63 - 1)
+REJECT = Numbers("ext_no", 1, 2**63 - 1)
+# /moi, /thuhoi: a unit or a person among the few a step listed (re-checked against that list).
+PICK = Numbers("pick", 1, 2**63 - 1)
+# /nhap: the plan an appendix goes to (re-checked: it must still be followed), and its choices.
+PLAN = Numbers("plan", 1, 2**63 - 1)
+IMPORT = Words("imp", ("new_plan", "go", "go_units", "replace", "cancel"))
 GRAMMAR: dict[str, Kind] = {
     kind.prefix: kind
-    for kind in (TASK, GO_TO_PAGE, PERCENT, STATUS, CONFIRM, EDIT, LANGUAGE, SKIP, FILES_DONE)
+    for kind in (
+        *(TASK, GO_TO_PAGE, PERCENT, STATUS, CONFIRM, EDIT, LANGUAGE, SKIP, FILES_DONE),
+        *(APPROVE, REJECT, PICK),
+        *(PLAN, IMPORT),
+    )
 }
 
 

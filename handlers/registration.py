@@ -8,7 +8,8 @@ from datetime import datetime
 
 from handlers.context import Ctx
 from handlers.events import Reply
-from handlers.views import help_lines
+from handlers.feature import EVERYONE, Command, Feature, Where, allow
+from handlers.help import help_lines
 from storage.models import Role
 from storage.repositories import identity_links, invites, people
 from storage.repositories.invites import InviteCheck
@@ -30,7 +31,7 @@ async def start(ctx: Ctx) -> list[Reply]:
         return await redeem(ctx, ctx.event.args[0])
     if ctx.person is None:
         return [Reply(ctx.t("start_need_code"))]
-    return [greeting(ctx, "welcome_back")]
+    return [await greeting(ctx, "welcome_back")]
 
 
 async def redeem(ctx: Ctx, code: str) -> list[Reply]:
@@ -69,7 +70,9 @@ async def redeem(ctx: Ctx, code: str) -> list[Reply]:
         )
         if ctx.person is not None:
             await invites.redeem(ctx.session, invite, ctx.person, ctx.now)
-            return [greeting(ctx, "welcome_linked", channel=CHANNEL_NAMES.get(ctx.event.channel))]
+            return [
+                await greeting(ctx, "welcome_linked", channel=CHANNEL_NAMES.get(ctx.event.channel))
+            ]
     if ctx.person is None:
         ctx.person = await people.create(
             ctx.session,
@@ -89,7 +92,7 @@ async def redeem(ctx: Ctx, code: str) -> list[Reply]:
         await ctx.session.flush()
         await ctx.session.refresh(ctx.person, ["unit"])
     await invites.redeem(ctx.session, invite, ctx.person, ctx.now)
-    return [greeting(ctx, "welcome")]
+    return [await greeting(ctx, "welcome")]
 
 
 async def _refuse(ctx: Ctx, code: str, chat: str, verdict: InviteCheck) -> list[Reply]:
@@ -107,10 +110,16 @@ def _throttled(ctx: Ctx, until: datetime) -> Reply:
     return Reply(ctx.t("trust_invite_throttled", time=f"{local:%H:%M}", minutes=minutes))
 
 
-def greeting(ctx: Ctx, key: str, **values: object) -> Reply:
+async def greeting(ctx: Ctx, key: str, **values: object) -> Reply:
     person = ctx.person
     assert person is not None
     unit = person.unit.name if person.unit else ctx.t("no_unit_name")
     role = ctx.t(f"role_{person.role}")
     text = ctx.t(key, name=person.full_name, unit=unit, role=role, **values)
-    return Reply("\n".join([text, "", *help_lines(ctx)]))
+    return Reply("\n".join([text, "", *await help_lines(ctx)]))
+
+
+FEATURE = Feature(
+    "registration",
+    commands=(Command("start", start, allow(EVERYONE, tuple(Where)), listed=False),),
+)

@@ -16,9 +16,10 @@ from typing import Any
 from handlers import status_words, task_picker
 from handlers.context import Ctx
 from handlers.events import IncomingFile, Option, Reply
+from handlers.feature import UNIT_ROLES, Command, Feature, Where, allow
 from handlers.i18n import number
 from handlers.options import CONFIRM, EDIT, FILES_DONE, PERCENT, SKIP, STATUS
-from handlers.steps import Answer, Finish, Refusal, Step, register
+from handlers.steps import Answer, Finish, Refusal, Step
 from handlers.wording import deadline_words, reported_label, short
 from storage.models import EvidenceFile, ReportKind, Task, TaskStatus
 from storage.repositories import evidence
@@ -150,7 +151,7 @@ async def take_results(ctx: Ctx, answer: Answer) -> str | Refusal:
     return "difficulties"
 
 
-def _optional_text(name: str, next_step: str):  # type: ignore[no-untyped-def]
+def _optional_text(name: str, next_step: str, back_to: str | None = None) -> Step:
     async def ask(ctx: Ctx) -> Reply:
         return Reply(ctx.t(f"report_ask_{name}"), (Option(SKIP.id(), ctx.t("skip")),))
 
@@ -165,7 +166,7 @@ def _optional_text(name: str, next_step: str):  # type: ignore[no-untyped-def]
         ctx.put(**{name: answer.text})
         return next_step
 
-    return Step(ask, take, offers=(SKIP,))
+    return Step(ask, take, offers=(SKIP,), leads_to=(next_step,), back_to=back_to)
 
 
 async def ask_files(ctx: Ctx) -> Reply:
@@ -350,17 +351,37 @@ async def take_edit(ctx: Ctx, answer: Answer) -> str | Refusal:
     return step
 
 
-register(
-    DIALOG,
-    {
-        "task": task_picker.task_step("report_choose_task", chosen),
-        "status": Step(ask_status, take_status, offers=(STATUS,)),
-        "percent": Step(ask_percent, take_percent, offers=(PERCENT,), numbered=False),
-        "results": Step(ask_results, take_results),
-        "difficulties": _optional_text("difficulties", "proposals"),
-        "proposals": _optional_text("proposals", "files"),
-        "files": Step(ask_files, take_files, offers=(FILES_DONE,)),
-        "confirm": Step(ask_confirm, take_confirm, offers=(CONFIRM,)),
-        "edit": Step(ask_edit, take_edit, offers=(EDIT,)),
+FEATURE = Feature(
+    "report",
+    commands=(
+        Command(
+            "baocao",
+            begin,
+            allow(UNIT_ROLES, (Where.PRIVATE,)),
+            aliases=("report",),
+            starts_dialog=True,
+            needs_unit=True,
+        ),
+    ),
+    dialogs={
+        DIALOG: {
+            "task": task_picker.task_step(
+                "report_choose_task", chosen, leads_to=("status", "results")
+            ),
+            "status": Step(
+                ask_status, take_status, offers=(STATUS,), leads_to=("percent", "results")
+            ),
+            "percent": Step(
+                ask_percent, take_percent, offers=(PERCENT,), numbered=False, leads_to=("results",)
+            ),
+            "results": Step(
+                ask_results, take_results, leads_to=("difficulties",), back_to="confirm"
+            ),
+            "difficulties": _optional_text("difficulties", "proposals", back_to="confirm"),
+            "proposals": _optional_text("proposals", "files", back_to="confirm"),
+            "files": Step(ask_files, take_files, offers=(FILES_DONE,), leads_to=("confirm",)),
+            "confirm": Step(ask_confirm, take_confirm, offers=(CONFIRM,), leads_to=("edit",)),
+            "edit": Step(ask_edit, take_edit, offers=(EDIT,), leads_to=EDITABLE, picks_edit=True),
+        },
     },
 )

@@ -1,62 +1,25 @@
-"""Which handler answers: a command by its name, otherwise the step the person stands at."""
+"""Which handler answers: a command by its name (if the role table allows it here), otherwise
+the step the person stands at."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
-from handlers import extension, language, registration, report, views
+from handlers import registration, registry  # noqa: F401  (registry fills the tables)
 from handlers.context import Ctx
 from handlers.events import Reply
+from handlers.permissions import actor, check
+from handlers.roles import TABLE
 from handlers.steps import advance, resolve
+from storage.repositories import audit, invites
 
-ANYONE, REGISTERED, UNIT = "anyone", "registered", "unit"
 _CODE = re.compile(r"^[A-Za-z0-9]{6,12}$")
-
-
-@dataclass(frozen=True)
-class Command:
-    run: Callable[[Ctx], Awaitable[list[Reply]]]
-    needs: str
-    starts_dialog: bool = False
-    # A dialog, or a view of one unit's data: answered in a private chat only, since a group's
-    # members are not all of that unit.
-    private_only: bool = False
-
-
-async def cancel(ctx: Ctx) -> list[Reply]:
-    """Leaves whatever dialog is open."""
-    if not ctx.in_dialog():
-        return [Reply(ctx.t("cancel_nothing"))]
-    ctx.clear()
-    return [Reply(ctx.t("cancelled"))]
-
-
-COMMANDS: dict[str, Command] = {
-    "start": Command(registration.start, ANYONE),
-    "trogiup": Command(views.help_text, ANYONE),
-    "huy": Command(cancel, ANYONE),
-    "baocao": Command(report.begin, UNIT, starts_dialog=True, private_only=True),
-    "giahan": Command(extension.begin, UNIT, starts_dialog=True, private_only=True),
-    "nhiemvu": Command(views.tasks, UNIT, private_only=True),
-    "lichsu": Command(views.history, UNIT, private_only=True),
-    "ngonngu": Command(language.begin, REGISTERED, starts_dialog=True, private_only=True),
-}
-ALIASES = {
-    "help": "trogiup",
-    "cancel": "huy",
-    "report": "baocao",
-    "extend": "giahan",
-    "tasks": "nhiemvu",
-    "history": "lichsu",
-    "language": "ngonngu",
-    "lang": "ngonngu",
-}
 
 
 async def route(ctx: Ctx) -> list[Reply]:
     """The replies to the event in `ctx`, after moving the person's dialog along."""
+    if ctx.person is not None and ctx.person.revoked_at is not None:
+        return _revoked(ctx)
     replies: list[Reply] = []
     if ctx.expired():
         ctx.clear()
@@ -67,7 +30,7 @@ async def route(ctx: Ctx) -> list[Reply]:
     if event.command:
         return replies + await run_command(ctx, event.command)
     text = (event.text or "").strip()
-    if event.chat_type != "private" and not (ctx.person is None and _CODE.match(text)):
+    if event.chat_type != "private" and not await _code_shown_in_group(ctx, text):
         return replies  # a group's talk is not for the bot, only its commands (and a code shown)
     if ctx.in_dialog():
         return replies + await advance(ctx, resolve(ctx, event.option_id, text), text, event.files)
@@ -81,21 +44,42 @@ async def route(ctx: Ctx) -> list[Reply]:
     return [Reply(ctx.t("unknown_input"))]
 
 
-async def run_command(ctx: Ctx, name: str) -> list[Reply]:
-    name = ALIASES.get(name, name)
-    command = COMMANDS.get(name)
+async def run_command(ctx: Ctx, typed: str) -> list[Reply]:
+    command = TABLE.command(typed)
     if command is None:
-        return [Reply(ctx.t("unknown_command", command=name))]
-    if command.private_only and ctx.event.chat_type != "private":
-        return [Reply(ctx.t("private_chat_only", command=name))]
-    if command.needs != ANYONE and ctx.person is None:
-        return [Reply(ctx.t("not_registered"))]
-    if command.needs == UNIT and (ctx.person is None or ctx.person.unit_id is None):
-        return [Reply(ctx.t("no_unit"))]
+        return [Reply(ctx.t("unknown_command", command=typed))]
+    refusal = await check(ctx, command)
+    if refusal is not None:
+        return refusal
     open_dialog = ctx.state.dialog
     replies = await command.run(ctx)
     if open_dialog and command.starts_dialog and ctx.state.dialog:
         return [Reply(ctx.t("previous_dialog_replaced")), *replies]
-    if open_dialog and ctx.state.dialog == open_dialog and name != "start":
+    if open_dialog and ctx.state.dialog == open_dialog and command.name != "start":
         replies.append(Reply(ctx.t("dialog_still_open")))
     return replies
+
+
+async def _code_shown_in_group(ctx: Ctx, text: str) -> bool:
+    """A newcomer posted a real invite code in a group: worth a word (it is now exposed).
+    Any other lone word of the group's talk stays unanswered."""
+    if ctx.person is not None or not _CODE.match(text):
+        return False
+    return await invites.find(ctx.session, text) is not None
+
+
+def _revoked(ctx: Ctx) -> list[Reply]:
+    """A revoked person's every message is refused (and audited), whatever dialog was open."""
+    ctx.clear()
+    if ctx.event.chat_type != "private" and not ctx.event.command:
+        return []
+    audit.record(
+        ctx.session,
+        now=ctx.now,
+        actor=actor(ctx),
+        action="command.refused",
+        entity="command",
+        entity_id=ctx.event.command or "",
+        details={"reason": "revoked", "channel": ctx.event.channel, "chat_id": ctx.event.chat_id},
+    )
+    return [Reply(ctx.t("access_revoked"))]

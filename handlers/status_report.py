@@ -33,6 +33,8 @@ OTHERS = (
 )
 TITLE_LIMIT = 70
 TEXT_LIMIT = 200
+# The difficulties and proposals shown in one status message; the rest are counted.
+RAISED_LIMIT = 15
 
 
 def status_text(figures: Figures, lang: str) -> str:
@@ -219,8 +221,11 @@ def raised_lines(figures: Figures, period: Period, lang: str) -> list[str]:
     if not figures.raised:
         return [t(lang, "fig_no_raised", **span)]
     lines = [t(lang, "fig_raised", **span)]
-    for raised in figures.raised:
+    for raised in figures.raised[:RAISED_LIMIT]:
         lines += _raised_lines(raised, figures, lang)
+    left = len(figures.raised) - RAISED_LIMIT
+    if left > 0:  # a chat message is read on a phone: the full list is in the export
+        lines.append(t(lang, "fig_raised_more", count=number(lang, left)))
     return lines
 
 

@@ -58,16 +58,50 @@ class Step:
     offers: tuple[Kind, ...] = ()
     # When False, a typed number is the answer itself (a percent), not an option's number.
     numbered: bool = True
+    # The steps `take` may lead to (besides asking this one again); checked at registration.
+    leads_to: tuple[str, ...] = ()
+    # While the person edits one answer from a summary, arriving here (after the edited step)
+    # leads back to this step instead: the summary, not the rest of the questions.
+    back_to: str | None = None
+    # This step picks the answer to edit: the step it leads to is asked, whatever its back_to.
+    picks_edit: bool = False
+    # The catalog key said when a message of a kind no dialog reads (a sticker, a file the
+    # messenger did not pass on) arrives at this step, instead of the general hint.
+    unsupported: str = ""
+
+
+def unsupported_hint(ctx: Ctx) -> str:
+    """The catalog key answering a message no dialog reads: the open step's own, if it has one."""
+    step = DIALOGS.get(ctx.state.dialog or "", {}).get(ctx.state.step or "")
+    if step is None or not step.unsupported or ctx.expired():
+        return "unsupported_message"
+    return step.unsupported
 
 
 Dialog = dict[str, Step]
 DIALOGS: dict[str, Dialog] = {}
-# Steps that, while the person edits one answer from the summary, lead back to the summary.
-BACK_TO_SUMMARY = {"results", "difficulties", "proposals"}
+
+
+class StepTableError(RuntimeError):
+    """A dialog's table names a step it does not have (a programming error, found at start)."""
 
 
 def register(name: str, dialog: Dialog) -> None:
+    """Adds a dialog after checking that every step it may lead to exists."""
+    if name in DIALOGS and DIALOGS[name] is not dialog:
+        raise StepTableError(f"dialog {name!r} registered twice")
+    for step_name, step in dialog.items():
+        for target in (*step.leads_to, *([step.back_to] if step.back_to else [])):
+            if target not in dialog:
+                raise StepTableError(f"{name}.{step_name} leads to unknown step {target!r}")
     DIALOGS[name] = dialog
+
+
+def _checked(dialog: str, step: str, result: str) -> str:
+    declared = DIALOGS[dialog][step].leads_to
+    if result != step and result not in declared:
+        raise StepTableError(f"{dialog}.{step} led to {result!r}, not among {declared}")
+    return result
 
 
 async def enter(ctx: Ctx, dialog: str, step: str, replace: bool = False) -> list[Reply]:
@@ -136,11 +170,8 @@ async def advance(
         return result.replies
     if isinstance(result, Refusal):
         return [Reply(result.text), *await enter(ctx, dialog, step)]
-    if (
-        step != "edit"
-        and ctx.data.get("editing")
-        and result in BACK_TO_SUMMARY
-        and "confirm" in DIALOGS[dialog]
-    ):
-        result = "confirm"
+    result = _checked(dialog, step, result)
+    back_to = DIALOGS[dialog][result].back_to
+    if ctx.data.get("editing") and back_to is not None and not current.picks_edit:
+        result = back_to
     return await enter(ctx, dialog, result, replace=choice is not None)

@@ -185,7 +185,9 @@ async def begin(ctx: Ctx, dialog: str, chosen: Chosen) -> list[Reply]:
     return await enter(ctx, dialog, "task")
 
 
-def task_step(prompt_key: str, chosen: Chosen, led_only: bool = False) -> Step:
+def task_step(
+    prompt_key: str, chosen: Chosen, leads_to: tuple[str, ...], led_only: bool = False
+) -> Step:
     """The "which task?" step of a dialog: pages of tasks or a typed code, then what `chosen`
     says. With `led_only`, only the tasks the unit leads are offered."""
 
@@ -199,4 +201,4 @@ def task_step(prompt_key: str, chosen: Chosen, led_only: bool = False) -> Step:
             return "task"
         return following
 
-    return Step(ask_task, take_task, offers=(TASK, GO_TO_PAGE))
+    return Step(ask_task, take_task, offers=(TASK, GO_TO_PAGE), leads_to=leads_to)

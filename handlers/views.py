@@ -1,37 +1,18 @@
-"""/nhiemvu, /lichsu and /trogiup: what a unit has to do, what it reported, what one may ask."""
+"""/nhiemvu and /lichsu: what a unit has to do and what it reported."""
 
 from __future__ import annotations
 
 from handlers import task_picker
 from handlers.context import Ctx
 from handlers.events import Reply
+from handlers.feature import UNIT_ROLES, Command, Feature, Where, allow
 from handlers.i18n import day, moment
 from handlers.wording import deadline_words, label, reported_label, short
-from storage.models import Report, ReportKind, Role, Task, TaskStatus
+from storage.models import Report, ReportKind, Task, TaskStatus
 from storage.repositories import reports as report_store
 from storage.repositories import tasks as task_store
 from storage.repositories.tasks import PendingExtension
 from storage.status import task_status
-
-UNIT_COMMANDS = ("baocao", "nhiemvu", "lichsu", "giahan")
-COMMON_COMMANDS = ("ngonngu", "huy", "trogiup")
-MEMBER_ROLES = (Role.OFFICER, Role.HEAD, Role.ADMIN)
-
-
-def help_lines(ctx: Ctx) -> list[str]:
-    """One line per command this person may use, nothing more."""
-    person = ctx.person
-    if person is None:
-        return [ctx.t("help_newcomer")]
-    commands: list[str] = []
-    if person.unit_id is not None and person.role in MEMBER_ROLES:
-        commands += UNIT_COMMANDS
-    commands += COMMON_COMMANDS
-    return [ctx.t("help_title")] + [ctx.t(f"help_{name}") for name in commands]
-
-
-async def help_text(ctx: Ctx) -> list[Reply]:
-    return [Reply("\n".join(help_lines(ctx)))]
 
 
 async def tasks(ctx: Ctx) -> list[Reply]:
@@ -141,3 +122,24 @@ def _history_line(ctx: Ctx, report: Report, with_plan: bool) -> str:
         status=reported_label(ctx, report.task, report.status),
         **values,
     ).rstrip()
+
+
+FEATURE = Feature(
+    "views",
+    commands=(
+        Command(
+            "nhiemvu",
+            tasks,
+            allow(UNIT_ROLES, (Where.PRIVATE,)),
+            aliases=("tasks",),
+            needs_unit=True,
+        ),
+        Command(
+            "lichsu",
+            history,
+            allow(UNIT_ROLES, (Where.PRIVATE,)),
+            aliases=("history",),
+            needs_unit=True,
+        ),
+    ),
+)

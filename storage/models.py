@@ -133,6 +133,8 @@ class Person(Base):
     role: Mapped[str] = mapped_column(String(20), default=Role.OFFICER)
     language: Mapped[str] = mapped_column(String(5), default="vi")
     created_at: Mapped[datetime] = _now_column()
+    # Set by /thuhoi: every chat of this person is refused from then on; reports stay.
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     unit: Mapped[Unit | None] = relationship(lazy="selectin")
     identities: Mapped[list[ChannelIdentity]] = relationship(
         back_populates="person", cascade="all, delete-orphan", lazy="selectin"
@@ -441,7 +443,7 @@ class AuditLog(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    at: Mapped[datetime] = _now_column()
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
     actor: Mapped[str] = mapped_column(String(120))
     action: Mapped[str] = mapped_column(String(60), index=True)
     entity: Mapped[str] = mapped_column(String(60))

@@ -8,7 +8,7 @@ Today is 25/11/2026 in Hai Phong; the period is the week from 19/11 to 25/11/202
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.status_report import status_text
+from handlers.status_report import raised_lines, status_text
 from storage.db import create_engine, session_factory
 from storage.figures import Figures, Period
 from storage.importer import import_plan
@@ -416,3 +416,17 @@ async def test_nothing_followed(tmp_path: Path, sqlite_url: str) -> None:
     assert figures.plans == () and figures.total.tasks == 0
     assert status_text(figures, "vi").splitlines()[1] == "Chưa có kế hoạch nào đang được theo dõi."
     assert status_text(figures, "en").endswith("No plan is being followed yet.")
+
+
+async def test_a_week_of_many_difficulties_stays_readable_on_a_phone(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    figures = await figures_of(sessions)
+    assert figures.period is not None and figures.raised
+    one = figures.raised[0]
+    many = tuple(replace(one, code=f"I.{n}", difficulties=f"Khó khăn số {n}") for n in range(1, 41))
+    lines = raised_lines(replace(figures, raised=many), figures.period, "vi")
+
+    assert "  Khó khăn, vướng mắc: Khó khăn số 15" in lines
+    assert "  Khó khăn, vướng mắc: Khó khăn số 16" not in lines
+    assert lines[-1] == "  … và 25 nội dung khác (xem đầy đủ bằng /xuat)."

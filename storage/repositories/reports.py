@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import EvidenceFile, Person, Report, ReportKind, Task
+from storage.repositories import audit
 
 ATTEMPTS = 20  # 200 officers saving on one task at once settle within it
 
@@ -71,11 +72,41 @@ async def add(
     for evidence in files:
         evidence.report_id = report.id
         session.add(evidence)
+    before = {"status": task.status, "percent": task.percent}
     if submission.kind == ReportKind.REPORT:
         task.status, task.percent = submission.status, submission.percent
         task.last_report_at = task.updated_at = now
+    _audit(session, report, task, person, before, now)
     await session.flush()
     return report
+
+
+def _audit(
+    session: AsyncSession,
+    report: Report,
+    task: Task,
+    person: Person,
+    before: dict[str, object],
+    now: datetime,
+) -> None:
+    """Every change of a task is audited; a contribution changes nothing, but is filed too."""
+    after = {"status": task.status, "percent": task.percent}
+    audit.record(
+        session,
+        now=now,
+        actor=f"person:{person.id} {report.channel}",
+        action=f"task.{report.kind}",
+        entity="task",
+        entity_id=task.id,
+        details={
+            "plan": task.plan_id,
+            "code": task.code,
+            "report": report.id,
+            "version": report.version,
+            "before": before,
+            "after": after,
+        },
+    )
 
 
 def _next_version(task_id: int) -> object:
