@@ -91,6 +91,7 @@ class TaskRow:
     last_report_at: datetime | None  # the lead unit's latest report, None: never reported
     extension_pending: bool
     lead_unit_ids: tuple[int, ...]
+    percent: int = 0  # as the lead unit last reported it (the digest's task sheet shows it)
 
     @property
     def reported(self) -> bool:
@@ -246,12 +247,16 @@ class Figures:
 
 
 @dataclass(frozen=True)
-class _Rated:
-    """A task with its effective status on the day."""
+class Rated:
+    """A task with its effective status on the day; `late`: unfinished and past its due date."""
 
     row: TaskRow
     status: TaskStatus
     late: bool
+
+    def days_overdue(self, today: date) -> int:
+        """Calendar days past the due date (0 unless late), as the figures count them."""
+        return (today - self.row.due_date).days if self.late and self.row.due_date else 0
 
 
 def compute(
@@ -259,8 +264,8 @@ def compute(
 ) -> Figures:
     """The figures of `source` on `today`: per plan (in the order given), in total, and for the
     period of `source.activity` when there is one."""
-    rated = [_rate(row, today) for row in source.tasks]
-    by_plan: dict[int, list[_Rated]] = defaultdict(list)
+    rated = [rate(row, today) for row in source.tasks]
+    by_plan: dict[int, list[Rated]] = defaultdict(list)
     for item in rated:
         by_plan[item.row.plan_id].append(item)
     shorts = {plan.id: plan.short_name for plan in source.plans}
@@ -284,7 +289,8 @@ def compute(
     )
 
 
-def _rate(row: TaskRow, today: date) -> _Rated:
+def rate(row: TaskRow, today: date) -> Rated:
+    """`row` with its effective status on `today` (storage.status's one rule)."""
     status = effective_status(
         row.status,
         row.due_date,
@@ -294,10 +300,10 @@ def _rate(row: TaskRow, today: date) -> _Rated:
         extension_pending=row.extension_pending,
     )
     late = status not in DONE and is_overdue(row.due_date, row.ongoing, today)
-    return _Rated(row, status, late)
+    return Rated(row, status, late)
 
 
-def _counts(items: Iterable[_Rated]) -> Counts:
+def _counts(items: Iterable[Rated]) -> Counts:
     statuses: Counter[TaskStatus] = Counter()
     late = not_reported_late = 0
     for item in items:
@@ -309,7 +315,7 @@ def _counts(items: Iterable[_Rated]) -> Counts:
 
 def _plan(
     plan: PlanRow,
-    items: list[_Rated],
+    items: list[Rated],
     source: Source,
     shorts: Mapping[int, str],
     today: date,
@@ -330,8 +336,8 @@ def _plan(
     )
 
 
-def _groups(items: list[_Rated], groups: Mapping[int, GroupRow]) -> tuple[GroupFigures, ...]:
-    members: dict[int, list[_Rated]] = defaultdict(list)
+def _groups(items: list[Rated], groups: Mapping[int, GroupRow]) -> tuple[GroupFigures, ...]:
+    members: dict[int, list[Rated]] = defaultdict(list)
     for item in items:
         members[item.row.group_id].append(item)
     ordered = sorted(members, key=lambda group_id: groups[group_id].number)
@@ -346,7 +352,7 @@ def _leads(row: TaskRow, units: Mapping[int, UnitRow]) -> tuple[str, ...]:
 
 
 def _most_overdue(
-    items: Iterable[_Rated],
+    items: Iterable[Rated],
     units: Mapping[int, UnitRow],
     shorts: Mapping[int, str],
     today: date,
@@ -373,7 +379,7 @@ def _most_overdue(
 
 
 def _due_soon(
-    items: Iterable[_Rated],
+    items: Iterable[Rated],
     units: Mapping[int, UnitRow],
     shorts: Mapping[int, str],
     today: date,
@@ -400,7 +406,7 @@ def _due_soon(
 
 
 def _silent_units(
-    items: Iterable[_Rated], units: Mapping[int, UnitRow], activity: Activity
+    items: Iterable[Rated], units: Mapping[int, UnitRow], activity: Activity
 ) -> tuple[SilentUnit, ...]:
     """Units leading unfinished tasks that got no report in the period, most missing first.
 

@@ -87,6 +87,7 @@ _TASKS = select(
     Task.status,
     Task.last_report_at,
     Task.lead_unit_id,
+    Task.percent,
 )
 
 
@@ -107,6 +108,7 @@ def _task_rows(
             last_report_at=last_report_at,
             extension_pending=task_id in pending,
             lead_unit_ids=leads.get(task_id, (lead_unit_id,)),
+            percent=int(percent or 0),
         )
         for (
             task_id,
@@ -120,6 +122,7 @@ def _task_rows(
             status,
             last_report_at,
             lead_unit_id,
+            percent,
         ) in rows
     ]
 
