@@ -172,6 +172,9 @@ async def _created(ctx: Ctx, unit: Unit | None, role: Role) -> list[Reply]:
         uses=USES,
         expiry=moment(expires, ctx.config.tz),
     )
+    if ctx.config.telegram_username:  # known once the Telegram bot has said who it is
+        link = f"https://t.me/{ctx.config.telegram_username}?start={invite.code}"
+        text += "\n" + ctx.t("admin_invite_link", link=link)
     return [Reply(text, replace_prompt=True)]
 
 

@@ -29,6 +29,8 @@ class HandlerConfig:
     max_file_bytes: int = 20 * 1024 * 1024
     # Messengers whose bot cannot be added to groups (a Zalo BASIC account), learnt at start-up.
     groupless_channels: frozenset[str] = frozenset()
+    # The Telegram bot's username, learnt at start-up: invites then carry its deep link.
+    telegram_username: str = ""
 
     def without_groups(self, channel: str) -> HandlerConfig:
         """This configuration, knowing that `channel`'s bot cannot be in any group."""

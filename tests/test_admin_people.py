@@ -17,6 +17,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels.files import FileLinks
+from bot.channels.telegram_service import TelegramService
+from bot.config import load_settings
 from handlers.admin_invite import split_role
 from handlers.dispatcher import Dispatcher
 from handlers.options import PICK
@@ -25,7 +28,7 @@ from storage.models import AuditLog, Invite, Person, Report, Role
 from storage.repositories import people
 from tests.fake_telegram import FakeTelegram, Sent
 from tests.plan_factory import NOW, Officer, config, load_plan, make_invite
-from tests.test_telegram import button, running_bot
+from tests.test_telegram import TOKEN, button, running_bot
 from tests.test_zalo_journey import fake_zalo, number_of, running_zalo, said
 
 ADMIN_TG, NEWCOMER_TG = 5550101, 5550102
@@ -376,3 +379,30 @@ async def test_a_revoked_admin_is_refused_too(office: Office) -> None:
     await first.press("Thu hồi")
     assert "đã bị thu hồi" in await second.command("/thuhoi tran")
     assert (await person_named(office.sessions, "Trần Quản Trị")).revoked_at is None
+
+
+async def test_once_telegram_said_who_the_bot_is_invites_carry_its_deep_link(
+    fake: FakeTelegram, tmp_path: Path, sqlite_url: str
+) -> None:
+    settings = load_settings(
+        database_url=sqlite_url,
+        telegram_bot_token=TOKEN,
+        telegram_api_base_url=fake.url,
+        data_dir=tmp_path / "data",
+    )
+    engine = create_engine(sqlite_url)
+    sessions = session_factory(engine)
+    await load_plan(sessions, tmp_path)
+    dispatcher = Dispatcher(sessions, config(tmp_path / "data"), clock=lambda: NOW)
+    service = TelegramService(settings, dispatcher, FileLinks.from_settings(settings))
+    await service.open()
+    try:
+        assert dispatcher.config.telegram_username == "tiendo_test_bot"
+        admin = Officer(dispatcher, "4242", "Trần Quản Trị")
+        await admin.command(f"/start {await make_invite(sessions, 'Sở TT&TT', role='admin')}")
+        made = await admin.command("/moi Sở Nội vụ")
+        code = code_in(made)
+        assert f"https://t.me/tiendo_test_bot?start={code}" in made
+    finally:
+        await service.close()
+        await engine.dispose()

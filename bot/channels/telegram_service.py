@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 
 from aiohttp import web
 from telegram.error import InvalidToken, NetworkError
@@ -49,6 +50,9 @@ class TelegramService:
             raise UserError(self._say("cli_run_api_unreachable", reason=reason)) from None
         self.application = application
         self._channel = TelegramChannel(application, self.dispatcher, self.links)
+        if application.bot.username:  # so that /moi can give the invite's deep link
+            config = self.dispatcher.config
+            self.dispatcher.config = replace(config, telegram_username=application.bot.username)
 
     def outbox_sender(self) -> OutboxSender:
         """This channel as the outbox dispatcher sends through it (after `open`); groups and
