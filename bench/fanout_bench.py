@@ -15,7 +15,12 @@ With --crash, the dispatcher runs in a child process that is killed with SIGKILL
 of the fan-out and then started again: every message must still arrive, and the duplicates must
 be no more than the rows that were in flight (claimed, not yet marked) when it was killed.
 
-Run: .venv/bin/python bench/fanout_bench.py [RECIPIENTS] [--database-url URL] [--crash]
+With --broadcast, the recipients are officers and an admin decides the message in chat, as a
+person does: /thongbao TEXT, then Gửi (the confirm writes every row in one statement); the
+dispatcher runs with the broadcast's done-hook, as `tiendo run` does, and the admin's notice of
+how it went is printed with how long the confirm step took.
+
+Run: .venv/bin/python bench/fanout_bench.py [RECIPIENTS] [--database-url URL] [--crash|--broadcast]
 """
 
 from __future__ import annotations
@@ -49,10 +54,12 @@ from bot.config import Settings, load_settings
 from bot.handler_config import handler_config
 from handlers import notices
 from handlers.dispatcher import Dispatcher
-from handlers.events import Reply
+from handlers.events import Incoming, Reply
+from handlers.options import CONFIRM
+from scheduler import broadcast_done
 from scheduler.outbox_dispatcher import OutboxDispatcher, Tuning
 from storage.db import describe_url, session_scope
-from storage.models import OutboxMessage
+from storage.models import ChannelIdentity, OutboxMessage, Person
 from storage.repositories import outbox
 from tests.fake_telegram import TOKEN, Enforced, FakeTelegram
 
@@ -72,6 +79,8 @@ class Figures:
     duplicates: int
     lost: int
     in_flight: int | None = None  # --crash: rows claimed and not marked at the kill
+    confirm: float | None = None  # --broadcast: seconds the confirm step took
+    told: str | None = None  # --broadcast: what the admin was told when it was done
 
 
 def settings_for(url: str, fake: FakeTelegram, folder: Path) -> Settings:
@@ -111,9 +120,10 @@ async def dispatch(settings: Settings, stop: asyncio.Event, tuning: Tuning | Non
             senders = {"telegram": service.outbox_sender()}
             limits = channel_limits(settings)
             instance = f"bench:{os.getpid()}"
-            await OutboxDispatcher(app.sessions, senders, limits, instance, None, tuning).serve(
-                stop
-            )
+            hooks = (broadcast_done.settled,)
+            await OutboxDispatcher(
+                app.sessions, senders, limits, instance, None, tuning, on_settled=hooks
+            ).serve(stop)
         finally:
             await service.close()
 
@@ -127,7 +137,9 @@ async def arrived(fake: FakeTelegram, recipients: int, timeout: float) -> None:
 async def sent_rows(settings: Settings) -> dict[str, int]:
     async with open_app(settings) as app, app.sessions() as session:
         rows = await session.execute(
-            select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
+            select(OutboxMessage.state, func.count())
+            .where(OutboxMessage.kind == "broadcast")  # not the admin's notice (--broadcast)
+            .group_by(OutboxMessage.state)
         )
         return {state: int(count) for state, count in rows.all()}
 
@@ -136,6 +148,7 @@ def figures(fake: FakeTelegram, recipients: int, started: float, states: dict[st
     per_chat = Counter(s.chat_id for s in fake.sent)
     times = sorted(t for chat in fake.gate.arrivals.values() for t in chat)
     missing = sum(1 for n in range(recipients) if per_chat[str(FIRST_CHAT + n)] == 0)
+    per_chat.pop(str(ADMIN_CHAT), None)  # the admin's notice (--broadcast) is no recipient's
     return Figures(
         recipients=recipients,
         seconds=(times[-1] - started) if times else 0.0,
@@ -147,8 +160,55 @@ def figures(fake: FakeTelegram, recipients: int, started: float, states: dict[st
     )
 
 
+# ---- --broadcast --------------------------------------------------------------------------
+
+ADMIN_CHAT = FIRST_CHAT - 1
+
+
+async def officers(settings: Settings, recipients: int) -> None:
+    """The admin and `recipients` officers, each reachable on Telegram."""
+    now = datetime.now(UTC)
+    async with open_app(settings) as app, session_scope(app.sessions) as session:
+        for n, role in [(-1, "admin"), *((n, "officer") for n in range(recipients))]:
+            chat = str(FIRST_CHAT + n)
+            person = Person(full_name=f"Cán bộ {n}", role=role, language="vi", created_at=now)
+            person.identities.append(
+                ChannelIdentity(channel="telegram", external_id=chat, chat_id=chat)
+            )
+            session.add(person)
+
+
+async def admin_broadcasts(settings: Settings) -> float:
+    """/thongbao then Gửi, through the dialogs; the seconds the confirm took."""
+
+    def said(n: int, text: str | None = None, option: str | None = None) -> Incoming:
+        chat = str(ADMIN_CHAT)
+        command = ("thongbao", tuple(text.split()[1:])) if text else None
+        return Incoming(
+            "telegram",
+            chat,
+            chat,
+            "Quản trị",
+            datetime.now(UTC),
+            text=text,
+            command=command[0] if command else None,
+            args=command[1] if command else (),
+            option_id=option,
+            update_key=f"bench-{n}",
+        )
+
+    async with open_app(settings) as app:
+        handlers = Dispatcher(app.sessions, handler_config(settings))
+        await handlers.handle(said(1, "/thongbao " + TEXT.format(n="của đơn vị")))
+        started = time.monotonic()
+        await handlers.handle(said(2, option=CONFIRM.id("send")))
+        return time.monotonic() - started
+
+
 @asynccontextmanager
-async def decided(recipients: int, server: str | None, folder: Path) -> AsyncIterator[Ready]:
+async def decided(
+    recipients: int, server: str | None, folder: Path, by_admin: bool = False
+) -> AsyncIterator[Ready]:
     """A fresh database holding the broadcast, and a fake Bot API holding Telegram's limits."""
     async with fresh_database(server, folder) as url:
         fake = FakeTelegram()
@@ -156,8 +216,13 @@ async def decided(recipients: int, server: str | None, folder: Path) -> AsyncIte
         try:
             fake.gate.limits = Enforced(per_second=30, chat_seconds=1.0)
             settings = settings_for(url, fake, folder)
-            await broadcast(settings, recipients)
-            yield Ready(fake, settings, url)
+            confirm = None
+            if by_admin:
+                await officers(settings, recipients)
+                confirm = await admin_broadcasts(settings)
+            else:
+                await broadcast(settings, recipients)
+            yield Ready(fake, settings, url, confirm)
         finally:
             await fake.stop()
 
@@ -167,11 +232,12 @@ class Ready:
     fake: FakeTelegram
     settings: Settings
     url: str
+    confirm: float | None = None
 
 
-async def run(recipients: int, server: str | None) -> Figures:
+async def run(recipients: int, server: str | None, by_admin: bool = False) -> Figures:
     with tempfile.TemporaryDirectory() as folder:
-        async with decided(recipients, server, Path(folder)) as ready:
+        async with decided(recipients, server, Path(folder), by_admin) as ready:
             stop = asyncio.Event()
             started = time.monotonic()
             task = asyncio.create_task(dispatch(ready.settings, stop))
@@ -180,7 +246,11 @@ async def run(recipients: int, server: str | None) -> Figures:
             stop.set()
             await task
             states = await sent_rows(ready.settings)
-            return figures(ready.fake, recipients, started, states)
+            result = figures(ready.fake, recipients, started, states)
+            told = [s.text for s in ready.fake.to(ADMIN_CHAT)] if by_admin else []
+            return Figures(
+                **{**result.__dict__, "confirm": ready.confirm, "told": " / ".join(told) or None}
+            )
 
 
 # ---- --crash ------------------------------------------------------------------------------
@@ -241,13 +311,18 @@ def report(f: Figures, server: str | None) -> None:
     print(f"  lost: {f.lost} (target 0)")
     if f.in_flight is not None:
         print(f"  in flight when killed: {f.in_flight} (duplicates must be no more)")
+    if f.confirm is not None:
+        print(f"  the confirm step (every row in one statement): {f.confirm * 1000:.0f} ms")
+        print(f"  the admin was told: {f.told or 'nothing'}")
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Outbox fan-out at Telegram's limits.")
     parser.add_argument("recipients", nargs="?", type=int, default=1000)
     parser.add_argument("--database-url", help="a PostgreSQL server (a database is created)")
-    parser.add_argument("--crash", action="store_true", help="SIGKILL the dispatcher mid-way")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--crash", action="store_true", help="SIGKILL the dispatcher mid-way")
+    mode.add_argument("--broadcast", action="store_true", help="decided by an admin's /thongbao")
     return parser.parse_args()
 
 
@@ -257,5 +332,8 @@ if __name__ == "__main__":
         sys.exit(0)
     args = parse_args()
     logging.basicConfig(level=logging.WARNING)
-    main = run_crash if args.crash else run
-    report(asyncio.run(main(args.recipients, args.database_url)), args.database_url)
+    if args.crash:
+        figures_ = asyncio.run(run_crash(args.recipients, args.database_url))
+    else:
+        figures_ = asyncio.run(run(args.recipients, args.database_url, args.broadcast))
+    report(figures_, args.database_url)

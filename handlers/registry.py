@@ -25,6 +25,8 @@ FEATURE_MODULES = (
     "admin_units",
     "admin_revoke",
     "admin_import",
+    "outbox_view",
+    "broadcast",
     "language",
     "help",
 )

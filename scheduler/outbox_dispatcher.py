@@ -114,6 +114,11 @@ class Tuning:
     grace: float = 3.0  # at shutdown, how long sends in progress may take to finish
 
 
+# Told of each row marked sent or failed for good (with the time), in a transaction of its own
+# once the mark has committed: the last of a fan-out's rows to settle sees all the others settled.
+Settled = Callable[[Claimed, datetime, AsyncSession], Awaitable[object]]
+
+
 # ---- the dispatcher ---------------------------------------------------------------------
 
 
@@ -154,8 +159,10 @@ class OutboxDispatcher:
         instance: str,
         clock: Clock | None = None,
         tuning: Tuning | None = None,
+        on_settled: Sequence[Settled] = (),
     ) -> None:
         self.sessions, self.senders, self.instance = sessions, dict(senders), instance
+        self.on_settled = tuple(on_settled)
         self.clock = clock or SystemClock()
         self.tuning = tuning or Tuning()
         self.limiters = {name: RateLimiter(limits[name], self.clock) for name in self.senders}
@@ -319,7 +326,12 @@ class OutboxDispatcher:
             ),
             fenced=row.claimed.id,
         )
+        await self._settled(row.claimed)
         return True
+
+    async def _settled(self, claimed: Claimed) -> None:
+        for hook in self.on_settled:
+            await self._write(partial(hook, claimed, self.clock.now()))
 
     async def _after(self, lane: _Lane, row: _Row, outcome: Outcome) -> bool:
         """Act on one answer; False when the row is finished (failed) and nothing follows."""
@@ -375,6 +387,7 @@ class OutboxDispatcher:
             return done
 
         await self._write(mark, fenced=row.claimed.id)
+        await self._settled(row.claimed)
 
     async def _park(self, lane: _Lane, row: _Row) -> None:
         """The chat must wait long: its rows go back to the table until then."""

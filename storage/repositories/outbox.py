@@ -62,6 +62,72 @@ async def enqueue(
 
 
 @dataclass(frozen=True)
+class Decided:
+    """One message of a fan-out (a broadcast), for `enqueue_many`."""
+
+    key: str
+    channel: str
+    chat_id: str
+    kind: str
+    payload: dict[str, Any]
+
+
+async def enqueue_many(session: AsyncSession, messages: Sequence[Decided], now: datetime) -> int:
+    """Writes each message whose key is new, as `enqueue` does, in one statement executed for
+    all of them (a thousand recipients are not a thousand round trips); how many were new."""
+    if not messages:
+        return 0
+    rows = [
+        {
+            "key": m.key[:200],
+            "channel": m.channel,
+            "chat_id": m.chat_id,
+            "kind": m.kind,
+            "payload": m.payload,
+            "state": PENDING,
+            "attempts": 0,
+            "not_before": now,
+            "last_error": "",
+            "created_at": now,
+        }
+        for m in messages
+    ]
+    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    statement = (
+        insert(OutboxMessage)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(OutboxMessage.id)
+    )
+    # With RETURNING, SQLAlchemy sends the rows as multi-row VALUES batches ("insertmanyvalues"),
+    # and only the rows written come back: the count of new messages on both engines.
+    result = await session.execute(statement, rows)
+    return len(result.all())
+
+
+async def unsettled(session: AsyncSession, key_prefix: str) -> bool:
+    """Whether any message whose key starts with `key_prefix` is still pending or sending."""
+    found = await session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.state.in_([PENDING, SENDING]),
+            OutboxMessage.key.startswith(key_prefix, autoescape=True),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def outcomes(session: AsyncSession, key_prefix: str) -> list[tuple[str, str, int]]:
+    """The messages whose key starts with `key_prefix`, counted by state and reason."""
+    rows = await session.execute(
+        select(OutboxMessage.state, OutboxMessage.last_error, func.count())
+        .where(OutboxMessage.key.startswith(key_prefix, autoescape=True))
+        .group_by(OutboxMessage.state, OutboxMessage.last_error)
+    )
+    return [(state, reason, int(count)) for state, reason, count in rows.all()]
+
+
+@dataclass(frozen=True)
 class Claimed:
     """A row this instance now holds: send it, then mark it."""
 
