@@ -7,6 +7,7 @@ one is usable, else in Vietnamese.
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +17,12 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from handlers.i18n import LANGUAGES, catalog, t
+from scheduler.calendar import DEFAULT_OFFICE_HOURS_TEXT, OfficeHours, parse_office_hours
+from scheduler.reminder_rules import parse_days
 
 CHANNELS = ("telegram", "zalo", "console")
 SOURCES = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+_HOUR_MINUTE = re.compile(r"([0-9]{1,2})[:h]([0-9]{2})")
 
 
 class ConfigError(Exception):
@@ -79,6 +83,58 @@ class Settings(BaseSettings):
     zalo_messages_per_second: float = Field(default=10.0, gt=0, le=1000)
     zalo_seconds_per_chat: float = Field(default=1.0, ge=0, le=3600)
     zalo_group_messages_per_minute: int = Field(default=0, ge=0, le=10_000)
+    # Office hours (nothing is sent outside them) and the reminder rules, defaults from the
+    # office's practice (scheduler.reminder_rules); the weekly digest's day and time.
+    office_hours: str = DEFAULT_OFFICE_HOURS_TEXT
+    remind_before_days: Annotated[tuple[int, ...], NoDecode] = (7, 3, 1)
+    remind_overdue_every: int = Field(default=2, ge=1, le=60)
+    remind_escalate_after: int = Field(default=5, ge=1, le=250)
+    report_call_day: int = Field(default=10, ge=1, le=28)
+    report_due_day: int = Field(default=15, ge=1, le=28)
+    digest_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "fri"
+    digest_time: str = "15:00"
+    # False: `tiendo run` starts no reminder scan and no digest job (the channels and the
+    # outbox still run), e.g. for a second instance kept for failover, or in tests.
+    scheduler_enabled: bool = True
+
+    @field_validator("office_hours")
+    @classmethod
+    def _check_office_hours(cls, value: str) -> str:
+        try:
+            parse_office_hours(value)
+        except ValueError as exc:
+            raise SettingProblem("cli_config_schedule", problem=str(exc)) from None
+        return value
+
+    @field_validator("remind_before_days", mode="before")
+    @classmethod
+    def _parse_before_days(cls, value: object) -> tuple[int, ...]:
+        if isinstance(value, tuple):
+            return value
+        try:
+            return parse_days(str(value))
+        except ValueError as exc:
+            raise SettingProblem("cli_config_schedule", problem=str(exc)) from None
+
+    @field_validator("digest_time")
+    @classmethod
+    def _check_digest_time(cls, value: str) -> str:
+        match = _HOUR_MINUTE.fullmatch(value.strip())
+        if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+            raise SettingProblem("cli_config_digest_time", value=value)
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _check_report_days(self) -> Settings:
+        if self.report_call_day > self.report_due_day:
+            raise SettingProblem(
+                "cli_config_report_days", call=self.report_call_day, due=self.report_due_day
+            )
+        return self
+
+    @property
+    def office_periods(self) -> OfficeHours:
+        return parse_office_hours(self.office_hours)
 
     @field_validator("admins", mode="before")
     @classmethod

@@ -138,12 +138,14 @@ PICK = Numbers("pick", 1, 2**63 - 1)
 # /nhap: the plan an appendix goes to (re-checked: it must still be followed), and its choices.
 PLAN = Numbers("plan", 1, 2**63 - 1)
 IMPORT = Words("imp", ("new_plan", "go", "go_units", "replace", "cancel"))
+# A reminder's "Báo cáo ngay": /baocao at that task (re-checked: the unit must still answer for it).
+REPORT_NOW = Numbers("rpt", 1, 2**63 - 1)
 GRAMMAR: dict[str, Kind] = {
     kind.prefix: kind
     for kind in (
         *(TASK, GO_TO_PAGE, PERCENT, STATUS, CONFIRM, EDIT, LANGUAGE, SKIP, FILES_DONE),
         *(APPROVE, REJECT, PICK),
-        *(PLAN, IMPORT),
+        *(PLAN, IMPORT, REPORT_NOW),
     )
 }
 

@@ -8,6 +8,7 @@ import re
 from handlers import registration, registry  # noqa: F401  (registry fills the tables)
 from handlers.context import Ctx
 from handlers.events import Reply
+from handlers.options import REPORT_NOW, parse
 from handlers.permissions import actor, check
 from handlers.roles import TABLE
 from handlers.steps import advance, resolve
@@ -40,6 +41,8 @@ async def route(ctx: Ctx) -> list[Reply]:
             return await registration.redeem(ctx, text)
         return [Reply(ctx.t("not_registered"))]
     if event.option_id is not None:  # whatever it says: no dialog is open to take it
+        if parse(event.option_id, (REPORT_NOW,)) is not None:  # a reminder's "Báo cáo ngay"
+            return await run_command(ctx, "baocao")  # at that task (task_picker.begin)
         return [Reply(ctx.t("stale_option"))]
     return [Reply(ctx.t("unknown_input"))]
 

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from handlers.context import Ctx
 from handlers.events import Option, Reply
-from handlers.options import GO_TO_PAGE, TASK
+from handlers.options import GO_TO_PAGE, REPORT_NOW, TASK, Choice, parse
 from handlers.steps import Answer, Finish, Refusal, Step, enter
 from handlers.wording import short
 from storage.models import Task
@@ -175,8 +175,12 @@ async def begin(ctx: Ctx, dialog: str, chosen: Chosen) -> list[Reply]:
     """Start `dialog` at its task step, or past it when the command named the task
     ("/baocao I.3", "/baocao KH2023 I.3", "/baocao KH 2023 · I.3")."""
     ctx.clear()
-    if ctx.event.args:
-        typed = Answer(None, " ".join(ctx.event.args))
+    # A reminder's "Báo cáo ngay" (rpt:<task id>, routed here by handlers.router) names it too.
+    pressed = REPORT_NOW.value(parse(ctx.event.option_id or "", (REPORT_NOW,)))
+    if pressed is not None or ctx.event.args:
+        typed = (
+            Answer(Choice(TASK, pressed), "") if pressed else Answer(None, " ".join(ctx.event.args))
+        )
         following = await _picked(ctx, await take(ctx, typed), chosen)
         if isinstance(following, str):
             return await enter(ctx, dialog, following)

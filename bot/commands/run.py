@@ -30,6 +30,8 @@ from bot.logging_filters import hide_secrets
 from bot.web import build_web_app
 from handlers.dispatcher import Dispatcher
 from handlers.i18n import t
+from scheduler import broadcast_done
+from scheduler.jobs import Jobs
 from scheduler.outbox_dispatcher import OutboxDispatcher
 from scheduler.rate_limit import ChannelLimits
 from storage import migrate
@@ -68,8 +70,21 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             for service in services:
                 await service.open()
             senders = {service.channel.name: service.outbox_sender() for service in services}
-            outbox = OutboxDispatcher(app.sessions, senders, channel_limits(settings), instance())
-            await _serve(settings, services, links, outbox)
+            outbox = OutboxDispatcher(
+                app.sessions,
+                senders,
+                channel_limits(settings),
+                instance(),
+                on_settled=(broadcast_done.settled,),
+            )
+            jobs = Jobs(app.sessions, settings)  # the reminder scan and the weekly digest
+            if settings.scheduler_enabled:
+                jobs.start()
+            try:
+                await _serve(settings, services, links, outbox)
+            finally:
+                if settings.scheduler_enabled:
+                    await jobs.stop()
         finally:
             for service in services:
                 await service.close()
