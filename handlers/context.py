@@ -13,8 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.events import Incoming
 from handlers.i18n import t
+from scheduler.calendar import DEFAULT_OFFICE_HOURS, OfficeHours
+from scheduler.reminder_rules import ReminderRules
 from storage.models import Conversation, Person
 from storage.repositories import conversations, people
+
+_RULES = ReminderRules()  # the office's defaults
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,16 @@ class HandlerConfig:
     groupless_channels: frozenset[str] = frozenset()
     # The Telegram bot's username, learnt at start-up: invites then carry its deep link.
     telegram_username: str = ""
+    # The scheduler's settings (bot.config), for /baocaotuan and /lich: with these fields this
+    # class is a scheduler.jobs.Settings, so both read them through the jobs' own code.
+    office_periods: OfficeHours = DEFAULT_OFFICE_HOURS
+    remind_before_days: tuple[int, ...] = _RULES.before_days
+    remind_overdue_every: int = _RULES.overdue_every
+    remind_escalate_after: int = _RULES.escalate_after
+    report_call_day: int = _RULES.report_call_day
+    report_due_day: int = _RULES.report_due_day
+    digest_day: str = "fri"
+    digest_time: str = "15:00"
 
     def without_groups(self, channel: str) -> HandlerConfig:
         """This configuration, knowing that `channel`'s bot cannot be in any group."""

@@ -27,6 +27,8 @@ FEATURE_MODULES = (
     "admin_import",
     "outbox_view",
     "broadcast",
+    "weekly_digest",
+    "schedule_view",
     "language",
     "help",
 )

@@ -38,6 +38,7 @@ Outbox rows of a digest (kind "digest"; what the dispatcher sends):
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import re
@@ -114,7 +115,9 @@ async def build_digest(session: AsyncSession, now: datetime, tz: ZoneInfo, lang:
     """The digest of the followed plans as of `now` (aware) for the week up to it, in `lang`."""
     period = week_of(now, tz)
     source = await load_source(session, period=period)
-    return digest_of(source, period, lang)
+    # The chart and the workbook take a second or two on a big plan: drawn in a worker thread
+    # (digest_of reads only the loaded rows), so the bot's other chats are not held meanwhile.
+    return await asyncio.to_thread(digest_of, source, period, lang)
 
 
 def digest_of(source: Source, period: Period, lang: str) -> Digest:

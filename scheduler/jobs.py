@@ -32,7 +32,6 @@ from scheduler.calendar import OfficeHours, WorkingCalendar
 from scheduler.reminder_rules import ReminderRules, RuleSettings
 from scheduler.reminders import Decision, Scan, enqueue, scan
 from storage.db import session_scope
-from storage.repositories import bound_chats
 from storage.repositories.holidays import working_overrides
 
 if TYPE_CHECKING:
@@ -114,27 +113,38 @@ async def digest_pass(
 ) -> list[Queued]:
     """`tiendo digest --send` at `now`: the week's digest to every bound committee group, once
     per group and week; nothing when no group is bound."""
-    from scheduler.digest import build_digest, enqueue_digest  # matplotlib: only when needed
+    from scheduler.digest_send import send_week  # matplotlib: only when needed
 
     async with session_scope(sessions) as session:
-        if not await bound_chats.committee_groups(session):
-            return []
-        digest = await build_digest(session, now, settings.tz, settings.default_language)
         calendar = await working_calendar(session, settings)
-        return await enqueue_digest(
-            session,
-            digest,
-            data_dir=settings.data_dir,
-            now=now,
-            not_before=calendar.next_opening(now),
+        sent = await send_week(
+            session, now, calendar, lang=settings.default_language, data_dir=settings.data_dir
         )
+        return sent.queued
 
 
-def digest_trigger(settings: Settings) -> CronTrigger:
+class DigestTime(Protocol):
+    """What the digest's trigger reads (the settings, or the dialogs' HandlerConfig)."""
+
+    @property
+    def digest_day(self) -> str: ...
+    @property
+    def digest_time(self) -> str: ...
+    @property
+    def tz(self) -> ZoneInfo: ...
+
+
+def digest_trigger(settings: DigestTime) -> CronTrigger:
+    """The digest job's trigger (and /lich's next digest): DIGEST_DAY at DIGEST_TIME."""
     hour, minute = settings.digest_time.replace("h", ":").split(":")
     return CronTrigger(
         day_of_week=settings.digest_day, hour=int(hour), minute=int(minute), timezone=settings.tz
     )
+
+
+def scan_trigger(tz: ZoneInfo) -> CronTrigger:
+    """The reminder scan's trigger (and /lich's next scan)."""
+    return CronTrigger(**SCAN_TRIGGER, timezone=tz)
 
 
 class Jobs:
@@ -153,7 +163,7 @@ class Jobs:
         defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": GRACE_SECONDS}
         self.scheduler.add_job(
             self._guarded(self.remind, "reminders"),
-            CronTrigger(**SCAN_TRIGGER, timezone=settings.tz),
+            scan_trigger(settings.tz),
             id="reminders",
             **defaults,
         )

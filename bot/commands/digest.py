@@ -21,14 +21,12 @@ from bot.app import open_app
 from bot.config import Settings
 from bot.errors import UserError
 from handlers.i18n import day, moment, t
-from scheduler.calendar import WorkingCalendar
 from storage import migrate
 from storage.db import session_scope
-from storage.repositories import bound_chats
-from storage.repositories.holidays import working_overrides
 
 if TYPE_CHECKING:
-    from scheduler.digest import Digest, Queued
+    from scheduler.digest import Digest
+    from scheduler.digest_send import WeekSend
 
 TEXT_FILE = "digest.txt"
 _AT = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})[ T]+(\d{1,2}):(\d{2})\s*$")
@@ -61,7 +59,9 @@ def parse_at(text: str, settings: Settings) -> datetime:
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     # Imported here: matplotlib takes most of a second to import, and every `tiendo` command
     # imports this module to build its help.
-    from scheduler.digest import build_digest, enqueue_digest
+    from scheduler.digest import build_digest
+    from scheduler.digest_send import send_week
+    from scheduler.jobs import working_calendar
 
     now = parse_at(args.at, settings) if args.at else datetime.now(UTC)
     async with open_app(settings) as app:
@@ -72,15 +72,13 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             preview(digest, args.preview, settings.default_language)
             return 0
         async with session_scope(app.sessions) as session:
-            if not await bound_chats.committee_groups(session):
-                raise UserError(t(settings.default_language, "cli_digest_no_groups"))
-            digest = await build_digest(session, now, settings.tz, settings.default_language)
-            calendar = WorkingCalendar(await working_overrides(session), tz=settings.tz)
-            not_before = calendar.next_opening(now)
-            queued = await enqueue_digest(
-                session, digest, data_dir=settings.data_dir, now=now, not_before=not_before
+            calendar = await working_calendar(session, settings)
+            sent = await send_week(
+                session, now, calendar, lang=settings.default_language, data_dir=settings.data_dir
             )
-    for line in sent_lines(digest, queued, now, not_before, settings):
+    if not sent.queued:
+        raise UserError(t(settings.default_language, "cli_digest_no_groups"))
+    for line in sent_lines(sent, now, settings):
         print(line)
     return 0
 
@@ -104,19 +102,17 @@ def preview(digest: Digest, folder: Path, lang: str) -> None:
     print(t(lang, "cli_digest_written", files=names, folder=folder))
 
 
-def sent_lines(
-    digest: Digest, queued: list[Queued], now: datetime, not_before: datetime, settings: Settings
-) -> list[str]:
+def sent_lines(sent: WeekSend, now: datetime, settings: Settings) -> list[str]:
     """What `--send` did, group by group, and when the new rows go out."""
-    lang = settings.default_language
-    span = {"start": day(digest.period.start), "end": day(digest.period.end)}
-    lines = [t(lang, "cli_digest_send_head", week=digest.week, count=len(queued), **span)]
-    for item in queued:
+    lang, week = settings.default_language, sent.week
+    span = {"start": day(sent.period.start), "end": day(sent.period.end)}
+    lines = [t(lang, "cli_digest_send_head", week=week, count=len(sent.queued), **span)]
+    for item in sent.queued:
         chat = {"channel": item.channel, "chat": item.chat_id, "title": item.title or item.chat_id}
         key = "cli_digest_enqueued" if item.new else "cli_digest_already"
-        lines.append(t(lang, key, week=digest.week, **chat))
-    if not any(item.new for item in queued):
-        lines.append(t(lang, "cli_digest_nothing_new", week=digest.week))
-    elif not_before > now:
-        lines.append(t(lang, "cli_digest_not_before", when=moment(not_before, settings.tz)))
+        lines.append(t(lang, key, week=week, **chat))
+    if not sent.new:
+        lines.append(t(lang, "cli_digest_nothing_new", week=week))
+    elif sent.not_before > now:
+        lines.append(t(lang, "cli_digest_not_before", when=moment(sent.not_before, settings.tz)))
     return lines
