@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     zalo_messages_per_second: float = Field(default=10.0, gt=0, le=1000)
     zalo_seconds_per_chat: float = Field(default=1.0, ge=0, le=3600)
     zalo_group_messages_per_minute: int = Field(default=0, ge=0, le=10_000)
+    # How long an instance holds an outbox row it is sending (renewed while it does): after
+    # a crash, its rows (a step's replies included) are sent by another instance this late.
+    outbox_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
 
     @field_validator("admins", mode="before")
     @classmethod

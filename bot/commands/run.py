@@ -8,12 +8,10 @@ import argparse
 import asyncio
 import errno
 import logging
-import os
-import secrets
 import signal
-import socket
 from collections.abc import Sequence
 from contextlib import suppress
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -30,7 +28,7 @@ from bot.logging_filters import hide_secrets
 from bot.web import build_web_app
 from handlers.dispatcher import Dispatcher
 from handlers.i18n import t
-from scheduler.outbox_dispatcher import OutboxDispatcher
+from scheduler.outbox_dispatcher import OutboxDispatcher, Tuning, new_instance
 from scheduler.rate_limit import ChannelLimits
 from storage import migrate
 
@@ -68,7 +66,11 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             for service in services:
                 await service.open()
             senders = {service.channel.name: service.outbox_sender() for service in services}
-            outbox = OutboxDispatcher(app.sessions, senders, channel_limits(settings), instance())
+            tuning = Tuning(lease=timedelta(seconds=settings.outbox_lease_seconds))
+            limits = channel_limits(settings)
+            outbox = OutboxDispatcher(app.sessions, senders, limits, instance(), tuning=tuning)
+            for service in services:  # replies too: one way out, one pace per channel
+                await service.channel.delivery.use(outbox)
             await _serve(settings, services, links, outbox)
         finally:
             for service in services:
@@ -95,7 +97,7 @@ def channel_limits(settings: Settings) -> dict[str, ChannelLimits]:
 
 def instance() -> str:
     """This process's name on the outbox rows it holds: unique across machines and restarts."""
-    return f"{socket.gethostname()[:50]}:{os.getpid()}:{secrets.token_hex(4)}"
+    return new_instance()
 
 
 async def _serve(

@@ -62,6 +62,26 @@ async def enqueue(
 
 
 @dataclass(frozen=True)
+class Holder:
+    """Who writes rows already claimed (the process that will send them at once), and for
+    how long before whichever process is alive may take them over."""
+
+    instance: str
+    lease: timedelta
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A row to write: where it goes and what it says."""
+
+    key: str
+    channel: str
+    chat_id: str
+    kind: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Claimed:
     """A row this instance now holds: send it, then mark it."""
 
@@ -73,6 +93,37 @@ class Claimed:
     payload: dict[str, Any]
     attempts: int
     created_at: datetime
+
+
+async def add_claimed(
+    session: AsyncSession, drafts: Sequence[Draft], holder: Holder | None, now: datetime
+) -> list[Claimed]:
+    """Write `drafts` in the caller's transaction, held by `holder` (state sending, leased) so
+    that it sends them right after the commit with no claim of its own; pending without a
+    holder. Their keys are new (a reply's key names its update, handled once): a repeat is an
+    IntegrityError, as for the update itself."""
+    rows = [
+        OutboxMessage(
+            key=draft.key[:200],
+            channel=draft.channel,
+            chat_id=draft.chat_id,
+            kind=draft.kind,
+            payload=draft.payload,
+            state=SENDING if holder else PENDING,
+            attempts=0,
+            not_before=now,
+            claimed_by=holder.instance if holder else None,
+            lease_until=now + holder.lease if holder else None,
+            last_error="",
+            created_at=now,
+        )
+        for draft in drafts
+    ]
+    if not rows:
+        return []
+    session.add_all(rows)
+    await session.flush()
+    return [Claimed(r.id, r.key, r.channel, r.chat_id, r.kind, r.payload, 0, now) for r in rows]
 
 
 async def claim(
