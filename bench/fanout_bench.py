@@ -53,6 +53,7 @@ from bot.commands.run import channel_limits
 from bot.config import Settings, load_settings
 from bot.handler_config import handler_config
 from handlers import notices
+from handlers.broadcast import KIND as BROADCAST
 from handlers.dispatcher import Dispatcher
 from handlers.events import Incoming, Reply
 from handlers.options import CONFIRM
@@ -120,7 +121,7 @@ async def dispatch(settings: Settings, stop: asyncio.Event, tuning: Tuning | Non
             senders = {"telegram": service.outbox_sender()}
             limits = channel_limits(settings)
             instance = f"bench:{os.getpid()}"
-            hooks = (broadcast_done.settled,)
+            hooks = {BROADCAST: broadcast_done.settled}
             await OutboxDispatcher(
                 app.sessions, senders, limits, instance, None, tuning, on_settled=hooks
             ).serve(stop)

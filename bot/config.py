@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     zalo_messages_per_second: float = Field(default=10.0, gt=0, le=1000)
     zalo_seconds_per_chat: float = Field(default=1.0, ge=0, le=3600)
     zalo_group_messages_per_minute: int = Field(default=0, ge=0, le=10_000)
+    # How long an instance holds an outbox row it is sending (renewed while it does): after
+    # a crash, its rows (a step's replies included) are sent by another instance this late.
+    outbox_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
     # Office hours (nothing is sent outside them) and the reminder rules, defaults from the
     # office's practice (scheduler.reminder_rules); the weekly digest's day and time.
     office_hours: str = DEFAULT_OFFICE_HOURS_TEXT

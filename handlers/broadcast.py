@@ -31,7 +31,7 @@ from handlers.permissions import actor
 from handlers.steps import Answer, Finish, Refusal, Step, enter
 from storage.models import ChannelIdentity, Person, Role
 from storage.repositories import audit, outbox
-from storage.repositories.outbox import Decided
+from storage.repositories.outbox import Draft
 
 DIALOG = "broadcast"
 KIND = "broadcast"
@@ -163,7 +163,7 @@ async def take_confirm(ctx: Ctx, answer: Answer) -> Refusal | Finish:
     return Finish([Reply(done, replace_prompt=True)])
 
 
-def _rows(broadcast_id: str, text: str, people: Sequence[Recipient]) -> list[Decided]:
+def _rows(broadcast_id: str, text: str, people: Sequence[Recipient]) -> list[Draft]:
     rendered: dict[str, dict[str, object]] = {}  # one payload per language
     rows = []
     for person in people:
@@ -172,7 +172,7 @@ def _rows(broadcast_id: str, text: str, people: Sequence[Recipient]) -> list[Dec
             rendered[person.language] = {**item, ID_FIELD: broadcast_id}
         for channel, chat in person.chats:
             key = f"{key_prefix(broadcast_id)}{person.person_id}:{channel}:{chat}"
-            rows.append(Decided(key, channel, chat, KIND, rendered[person.language]))
+            rows.append(Draft(key, channel, chat, KIND, rendered[person.language]))
     return rows
 
 

@@ -35,6 +35,7 @@ def reply_of(item: dict[str, object]) -> Reply:
     return Reply(
         str(item["text"]),
         tuple(Option(str(i), str(label)) for i, label in options),
+        replace_prompt=bool(item.get("replace_prompt")),  # a dialog's reply (handlers.replies)
         columns=int(str(item.get("columns") or 1)),
         extras={str(k): str(v) for k, v in extras.items()},
     )

@@ -15,6 +15,12 @@ What the platform answers decides what follows:
   on that messenger.
 - a refusal that retrying would not change: failed with the reason.
 
+A step's replies skip the claim: the process that handled the update writes them already held
+(storage.repositories.outbox.add_claimed with `holder`) and hands them to `send_now`, which
+puts them in their chat's lane at once; an answer waits only for a hold the platform asked for,
+never for the pace of messages nobody waits for (scheduler.rate_limit). Marks that a message was
+sent are committed in batches (one transaction for all the lanes that finished meanwhile).
+
 `serve` runs until its stop event is set; then it stops claiming, lets sends in progress finish
 for a few seconds and gives everything else back. A crash gives nothing back: the leases
 expire and the rows are claimed again, so at most what was in flight is sent twice.
@@ -26,7 +32,10 @@ import asyncio
 import heapq
 import logging
 import math
+import os
 import random
+import secrets
+import socket
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -38,9 +47,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scheduler.rate_limit import ChannelLimits, Clock, RateLimiter, SystemClock
 from storage.repositories import outbox, people
-from storage.repositories.outbox import SENT_PARTS, Claimed
+from storage.repositories.outbox import SENT_PARTS, Claimed, Holder
 
 log = logging.getLogger(__name__)
+REPLY = "reply"  # a step's answer to whoever wrote (handlers.replies.KIND)
 
 
 # ---- what a channel answers -------------------------------------------------------------
@@ -122,6 +132,27 @@ Settled = Callable[[Claimed, datetime, AsyncSession], Awaitable[object]]
 # ---- the dispatcher ---------------------------------------------------------------------
 
 
+def new_instance() -> str:
+    """A process's name on the outbox rows it holds: unique across machines and restarts."""
+    return f"{socket.gethostname()[:50]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+@dataclass
+class _Watch:
+    """Someone waiting for rows handed to `send_now`: told True once all are finished, False
+    as soon as one of them must wait."""
+
+    left: int
+    future: asyncio.Future[bool]
+
+    def settle(self, finished: bool) -> None:
+        if self.future.done():
+            return
+        self.left -= 1
+        if not finished or self.left <= 0:
+            self.future.set_result(finished)
+
+
 @dataclass
 class _Row:
     claimed: Claimed
@@ -130,6 +161,12 @@ class _Row:
     messages: Sequence[Any] | None = None
     error: str = ""
     tried: bool = False  # changed since claimed: given back with its attempts and progress
+    watch: _Watch | None = None
+
+    def settle(self, finished: bool) -> None:
+        if self.watch is not None:
+            self.watch.settle(finished)
+            self.watch = None
 
     def __lt__(self, other: _Row) -> bool:
         return self.claimed.id < other.claimed.id
@@ -159,10 +196,12 @@ class OutboxDispatcher:
         instance: str,
         clock: Clock | None = None,
         tuning: Tuning | None = None,
-        on_settled: Sequence[Settled] = (),
+        on_settled: Mapping[str, Settled] | None = None,
     ) -> None:
         self.sessions, self.senders, self.instance = sessions, dict(senders), instance
-        self.on_settled = tuple(on_settled)
+        # What to do once a row of a kind settles (sent or failed), by kind: a reply or a
+        # reminder costs no extra transaction.
+        self.on_settled = dict(on_settled or {})
         self.clock = clock or SystemClock()
         self.tuning = tuning or Tuning()
         self.limiters = {name: RateLimiter(limits[name], self.clock) for name in self.senders}
@@ -171,6 +210,39 @@ class OutboxDispatcher:
         self._wake = asyncio.Event()
         self._stopping = False
         self._throttled = False
+        self._marks: list[tuple[_Row, asyncio.Future[None]]] = []
+        self._marker: asyncio.Task[None] | None = None
+
+    @property
+    def holder(self) -> Holder:
+        """This dispatcher as the holder of rows written for `send_now`."""
+        return Holder(self.instance, self.tuning.lease)
+
+    async def send_now(self, rows: Sequence[Claimed]) -> bool:
+        """Send rows written already held by this instance (a step's replies) at once, each in
+        its chat's lane after what the chat already has in hand.
+
+        True once every row is finished (sent, or failed for good); False as soon as one must
+        wait (its chat is held by the platform, a passing fault, a shutdown): it still goes
+        out, later, from this lane or from the table.
+        """
+        if not rows:
+            return True
+        if self._stopping or any(row.channel not in self.senders for row in rows):
+            now = self.clock.now()
+            ids = [row.id for row in rows]
+            await self._write(
+                partial(outbox.release, instance=self.instance, ids=ids, not_before=now)
+            )
+            return False
+        watch = _Watch(len(rows), asyncio.get_running_loop().create_future())
+        await self._place(rows, watch)
+        return await watch.future
+
+    async def close(self) -> None:
+        """Stop a dispatcher that only sends what it is handed (no `serve`): sends in progress
+        get a few seconds, the rest is given back."""
+        await self._shutdown()
 
     def wake(self) -> None:
         """Claim now rather than at the next poll (an enqueuer in this process calls it)."""
@@ -216,7 +288,7 @@ class OutboxDispatcher:
         await self._place(claimed)
         return len(claimed) == limit
 
-    async def _place(self, claimed: Sequence[Claimed]) -> None:
+    async def _place(self, claimed: Sequence[Claimed], watch: _Watch | None = None) -> None:
         parked: dict[datetime, list[int]] = {}
         for item in claimed:
             if item.id in self._rows:  # ours already (a renewal came late): still in hand
@@ -225,10 +297,14 @@ class OutboxDispatcher:
             lane = self._lanes.setdefault(key, _Lane(item.channel, item.chat_id))
             if lane.parked_wall and lane.parked_until > self.clock.time():  # it still waits
                 parked.setdefault(lane.parked_wall, []).append(item.id)
+                if watch is not None:
+                    watch.settle(False)
                 continue
             lane.parked_until, lane.parked_wall = 0.0, None
             sent_parts = int(item.payload.get(SENT_PARTS) or 0)
-            row = _Row(item, item.attempts, sent_parts)
+            row = _Row(item, item.attempts, sent_parts, watch=watch)
+            if watch is not None and self.limiters[item.channel].held_for(item.chat_id) > 0:
+                watch.settle(False)  # its chat waits for the platform: so will this row
             self._rows[item.id] = row
             heapq.heappush(lane.rows, row)
             if lane.task is None:
@@ -278,6 +354,7 @@ class OutboxDispatcher:
                     finished = await self._send(lane, row)
                 except Exception:  # our own fault: the row goes back, never stuck in memory
                     log.exception("outbox message %s could not be handled", row.claimed.id)
+                    row.settle(False)
                     self._note(row, "internal error")
                     later = self.clock.now() + timedelta(seconds=self._backoff(row.attempts))
                     await self._write(partial(self._give_back, row=row, not_before=later))
@@ -287,6 +364,7 @@ class OutboxDispatcher:
                     await self._park(lane, row)
                     return
                 self._rows.pop(row.claimed.id, None)
+                row.settle(True)
         finally:
             lane.task, lane.busy = None, False
             if not lane.rows and not lane.parked_until and not self._stopping:
@@ -309,7 +387,7 @@ class OutboxDispatcher:
             lane.busy = False  # waiting for its turn: a shutdown may stop it here
             if limiter.held_for(lane.chat) > self.tuning.max_hold:
                 return False
-            permit = await limiter.acquire(lane.chat, group)
+            permit = await limiter.acquire(lane.chat, group, answer=row.claimed.kind == REPLY)
             lane.busy = True  # on its way, then marked: a shutdown lets it finish
             try:
                 outcome = await sender.send(lane.chat, row.messages[row.sent_parts])
@@ -320,17 +398,13 @@ class OutboxDispatcher:
                 limiter.done(permit)
             if not await self._after(lane, row, outcome):
                 return True
-        await self._write(
-            lambda s: outbox.mark_sent(
-                s, row.claimed.id, self.instance, self.clock.now(), row.attempts
-            ),
-            fenced=row.claimed.id,
-        )
+        await self._mark_sent(row)
         await self._settled(row.claimed)
         return True
 
     async def _settled(self, claimed: Claimed) -> None:
-        for hook in self.on_settled:
+        hook = self.on_settled.get(claimed.kind)
+        if hook is not None:
             await self._write(partial(hook, claimed, self.clock.now()))
 
     async def _after(self, lane: _Lane, row: _Row, outcome: Outcome) -> bool:
@@ -341,10 +415,12 @@ class OutboxDispatcher:
                 row.sent_parts += 1
                 row.tried = True  # a split message keeps what already went out
             case Flooded(seconds, reason):
+                row.settle(False)
                 self._note(row, reason)
                 limiter.hold(lane.chat, seconds)
                 log.info("outbox: %s chat %s waits %.0fs", lane.channel, lane.chat, seconds)
             case Passing(reason):
+                row.settle(False)
                 self._note(row, reason)
                 pause = self._backoff(row.attempts)
                 limiter.hold(lane.chat, pause)
@@ -405,7 +481,8 @@ class OutboxDispatcher:
         await self._write(lambda s: self._give_back(s, row, not_before))
         await self._write(lambda s: outbox.release(s, self.instance, rest, not_before))
         for row_id in (row.claimed.id, *rest):
-            self._rows.pop(row_id, None)
+            if (held := self._rows.pop(row_id, None)) is not None:
+                held.settle(False)
 
     # ---- stopping ------------------------------------------------------------------------
 
@@ -422,6 +499,8 @@ class OutboxDispatcher:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
         held = list(self._rows.values())
+        for row in held:
+            row.settle(False)
         if held:
             log.info("outbox: %d messages given back at shutdown", len(held))
         now = self.clock.now()
@@ -454,10 +533,41 @@ class OutboxDispatcher:
 
     # ---- the database ------------------------------------------------------------------
 
+    async def _mark_sent(self, row: _Row) -> None:
+        """Mark `row` sent; returns once committed. Marks arriving together are committed
+        together, so many chats answered at once do not each wait for a write of their own."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._marks.append((row, done))
+        if self._marker is None or self._marker.done():
+            self._marker = asyncio.create_task(self._mark_batches(), name="outbox-marks")
+        await done
+
+    async def _mark_batches(self) -> None:
+        while self._marks:
+            batch, self._marks = self._marks, []
+
+            async def change(session: AsyncSession, batch: list[tuple[_Row, Any]] = batch) -> Any:
+                now = self.clock.now()
+                return [
+                    await outbox.mark_sent(session, r.claimed.id, self.instance, now, r.attempts)
+                    for r, _ in batch
+                ]
+
+            marked = await self._write(change)
+            for (row, done), ok in zip(batch, marked or [None] * len(batch), strict=True):
+                if ok is False:
+                    log.warning(
+                        "outbox message %s was no longer held by %s (lease ran out)",
+                        row.claimed.id,
+                        self.instance,
+                    )
+                if not done.done():
+                    done.set_result(None)
+
     async def _write(
-        self, change: Callable[[AsyncSession], Awaitable[object]], fenced: int | None = None
-    ) -> None:
-        """One short transaction; tried three times, then left to the lease (logged)."""
+        self, change: Callable[[AsyncSession], Awaitable[Any]], fenced: int | None = None
+    ) -> Any:
+        """One short transaction; tried three times, then left to the lease (logged, None)."""
         for attempt in range(1, 4):
             try:
                 async with self.sessions() as session:
@@ -466,7 +576,7 @@ class OutboxDispatcher:
             except Exception:
                 if attempt == 3:
                     log.exception("outbox: a change could not be written; the lease will tell")
-                    return
+                    return None
                 await asyncio.sleep(0.05 * attempt)
                 continue
             if fenced is not None and result is False:
@@ -475,7 +585,8 @@ class OutboxDispatcher:
                     fenced,
                     self.instance,
                 )
-            return
+            return result
+        return None
 
 
 def _idle(lane: _Lane, now: float) -> bool:

@@ -160,18 +160,31 @@ class RateLimiter:
         """How long `chat` must still wait for the platform (0 when it need not)."""
         return max(0.0, self._held.get(chat, 0.0) - self.clock.time())
 
-    async def acquire(self, chat: str, group: bool = False) -> Permit:
-        """Wait until a message may go to `chat`; the permit must be passed to `done`."""
+    async def acquire(self, chat: str, group: bool = False, answer: bool = False) -> Permit:
+        """Wait until a message may go to `chat`; the permit must be passed to `done`.
+
+        An `answer` (a reply to someone who just wrote, waiting for it) waits only for a hold
+        the platform asked for: it is counted in every pace, so the messages nobody waits for
+        (notices, broadcasts) make room for it, but it never queues behind them.
+        """
         limits = self.limits
         own = [_pace(self._chats, chat, 1, limits.chat_seconds, limits.headroom)]
         if group and limits.group_per_minute:
             own.append(_pace(self._groups, chat, limits.group_per_minute, 60.0, limits.headroom))
+        if answer:  # no lock: the shared queue may be held by a message waiting its turn
+            await self._ready([], chat)
+            return self._take(own, answer=True)
         await self._ready(own, chat)
         async with self._turn:
             await self._ready([self._all], None)
-            permit = Permit(self.clock.time())
-            for pace in (self._all, *own):
-                pace.take(permit)
+            return self._take(own)
+
+    def _take(self, own: list[Pace], answer: bool = False) -> Permit:
+        permit = Permit(self.clock.time())
+        for pace in (self._all, *own):
+            pace.take(permit)
+            if answer:  # a burst of answers delays the others by one window at most
+                pace.next_at = min(pace.next_at, permit.granted_at + pace.window)
         return permit
 
     def done(self, permit: Permit) -> None:
@@ -196,7 +209,7 @@ class RateLimiter:
             if blocker is not None:
                 await blocker.done.wait()
                 continue
-            at = max(pace.ready_at() for pace in paces)
+            at = max((pace.ready_at() for pace in paces), default=-math.inf)
             if chat is not None:
                 at = max(at, self._held.get(chat, -math.inf))
             wait = at - self.clock.time()

@@ -363,8 +363,8 @@ class Conversation(Base):
 class ProcessedUpdate(Base):
     """An incoming update already handled, so a redelivery has its effect once.
 
-    The replies are kept until the adapter says they were delivered: a process killed between
-    committing the step and sending its answer sends that answer on redelivery, and only then.
+    Its replies are outbox rows written in the same transaction (kind "reply"): a process killed
+    between committing the step and sending them leaves them to whichever process is alive.
     """
 
     __tablename__ = "processed_updates"
@@ -374,8 +374,6 @@ class ProcessedUpdate(Base):
     channel: Mapped[str] = mapped_column(String(20))
     update_key: Mapped[str] = mapped_column(String(120))
     handled_at: Mapped[datetime] = _now_column()
-    replies: Mapped[list[Any] | None] = mapped_column(JSON)
-    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class InboxEvent(Base):

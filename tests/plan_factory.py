@@ -130,8 +130,6 @@ class Officer:
 
     async def send(self, event: Incoming) -> list[Reply]:
         handled = await self.dispatcher.handle(event)
-        if handled.delivery_key:
-            await self.dispatcher.mark_delivered(handled.delivery_key)
         self.last = handled.replies
         return handled.replies
 

@@ -415,7 +415,9 @@ async def test_on_telegram_the_buttons_decide_and_the_list_is_edited(
 
         async with bot.sessions() as session:
             task = await session.scalar(select(Task).where(Task.code == "VII.3"))
-            notices = (await session.scalars(select(OutboxMessage))).all()
+            notices = (
+                await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "notice"))
+            ).all()
         assert task is not None and task.due_date == date(2028, 6, 30)
         assert [(n.chat_id, n.payload["text"].splitlines()[-1]) for n in notices] == [
             (str(officer), "Hạn mới: 30/06/2028 (hạn cũ: 30/06/2027).")
@@ -446,7 +448,9 @@ async def test_on_zalo_a_refusal_is_answered_by_numbers(tmp_path: Path, sqlite_u
 
         async with bot.sessions() as session:
             request = await session.scalar(select(ExtensionRequest))
-            notices = (await session.scalars(select(OutboxMessage))).all()
+            notices = (
+                await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "notice"))
+            ).all()
         assert request is not None and (request.state, request.decision_note) == (
             "rejected",
             REFUSAL,

@@ -27,6 +27,7 @@ from bot.channels.telegram_service import TelegramService
 from bot.channels.zalo_service import ZaloService
 from bot.config import load_settings
 from bot.handler_config import handler_config
+from handlers import broadcast
 from handlers.dispatcher import Dispatcher
 from handlers.events import Incoming, command_of
 from handlers.options import CONFIRM
@@ -36,7 +37,7 @@ from scheduler.rate_limit import ChannelLimits
 from storage.db import create_engine, session_factory, session_scope
 from storage.models import AuditLog, ChannelIdentity, OutboxMessage, Person
 from storage.repositories import outbox, people
-from storage.repositories.outbox import Decided
+from storage.repositories.outbox import Draft
 from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.fake_zalo import TOKEN as ZALO_TOKEN
 from tests.fake_zalo import FakeZalo
@@ -98,7 +99,7 @@ async def on_air(db_url: str, data: Path) -> AsyncIterator[OnAir]:
                 {name: FAST for name in senders},
                 "test-1",
                 tuning=QUICK,
-                on_settled=(broadcast_done.settled,),
+                on_settled={broadcast.KIND: broadcast_done.settled},
             )
             # Short polls: a stopped fake server does not wait for a long poll to end.
             tasks = [
@@ -262,7 +263,7 @@ async def test_the_same_broadcast_decided_twice_is_enqueued_once(db_url: str) ->
     sessions = session_factory(engine)
     now = datetime.now(UTC)
     decided = [
-        Decided(f"broadcast:abc:{n}:telegram:{n}", "telegram", str(n), "broadcast", {"text": "x"})
+        Draft(f"broadcast:abc:{n}:telegram:{n}", "telegram", str(n), "broadcast", {"text": "x"})
         for n in range(1, 41)
     ]
     try:

@@ -23,7 +23,7 @@ from bot.config import Settings, load_settings
 from bot.handler_config import handler_config
 from bot.web import SECRET_HEADER, TELEGRAM_PATH, build_web_app
 from handlers.dispatcher import Dispatcher
-from storage.models import ChannelIdentity, InboxEvent, ProcessedUpdate, Report, Task
+from storage.models import ChannelIdentity, OutboxMessage, ProcessedUpdate, Report, Task
 from tests.fake_telegram import TOKEN, FakeTelegram, Sent
 from tests.plan_factory import PDF, load_plan, make_invite
 from tests.test_telegram_http import serving
@@ -347,11 +347,16 @@ async def test_a_flood_limit_is_waited_out_by_its_chat_alone(
         assert asyncio.get_running_loop().time() - began >= 2
         for _ in range(100):  # the note that it went out follows the message itself
             async with bot.sessions() as session:
-                held = (await session.scalars(select(InboxEvent))).all()
-            if held and held[0].handled_at is not None:
+                held = (
+                    await session.scalars(
+                        select(OutboxMessage).where(OutboxMessage.chat_id == str(USER))
+                    )
+                ).all()
+            if held and held[0].state == "sent":
                 break
             await asyncio.sleep(0.05)
-        assert len(held) == 1 and held[0].handled_at is not None
+        assert len(held) == 1 and held[0].state == "sent"
+        assert held[0].attempts == 1  # waited out, not dropped
 
 
 async def test_a_poller_cancelled_mid_long_poll_leaves_no_request_behind(

@@ -1,4 +1,6 @@
-"""The bot process is killed in the middle of a step and restarted: the step happens once."""
+"""The bot process is killed in the middle of a step and restarted: the step happens once, and
+its answer, an outbox row written with the step and in flight at the kill, goes out once, sent
+by the next process when the dead one's lease runs out."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from storage.db import create_engine, session_factory
-from storage.models import ChannelIdentity, Invite
+from storage.models import ChannelIdentity, Invite, OutboxMessage
 from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.plan_factory import load_plan, make_invite
 
@@ -51,6 +53,7 @@ async def test_a_step_interrupted_by_a_kill_happens_once(tmp_path: Path, sqlite_
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_BASE_URL": fake.url,
         "HTTP_PORT": str(free_port()),
+        "OUTBOX_LEASE_SECONDS": "2",  # the dead process's answer is taken over this soon
     }
     fake.hold_sends.clear()
     await fake.push_text(USER, f"/start {invite}")
@@ -69,7 +72,12 @@ async def test_a_step_interrupted_by_a_kill_happens_once(tmp_path: Path, sqlite_
             async with sessions() as session:
                 people = await session.scalar(select(func.count()).select_from(ChannelIdentity))
                 uses = await session.scalar(select(Invite.uses))
+                answers = (await session.scalars(select(OutboxMessage))).all()
             assert (people, uses) == (1, 1)
+            assert [(row.kind, row.state, row.chat_id) for row in answers] == [
+                ("reply", "sent", str(USER))
+            ]
+            assert answers[0].key.startswith("reply:telegram:")
         finally:
             second.send_signal(signal.SIGTERM)
             _, err = await asyncio.wait_for(second.communicate(), 30)

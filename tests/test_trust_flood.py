@@ -1,8 +1,9 @@
 """A flood limit on one chat holds that chat only, and a shutdown in the middle loses nothing.
 
 A real `tiendo run` against the fake Bot API: Telegram asks one chat to wait 400 seconds while
-nine officers file their reports; SIGTERM then stops the bot within seconds, the held answer
-still unsent in the database, and it goes out after the restart.
+nine officers file their reports; SIGTERM then stops the bot within seconds, the held answers
+still unsent in the outbox, waiting for the end of the 400 seconds; once that has passed they
+go out after the restart, in order.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from storage.db import create_engine, session_factory
-from storage.models import InboxEvent, ProcessedUpdate, Report
+from storage.models import OutboxMessage, Report
 from tests.fake_telegram import TOKEN, FakeTelegram, Sent
 from tests.plan_factory import load_plan, make_invite
 from tests.test_telegram import button, count_rows
@@ -115,15 +116,21 @@ async def test_one_chat_waits_out_a_flood_limit_alone_and_a_stop_loses_nothing(
         assert bot.returncode == 0, log.read_text("utf-8")[-3000:]
         assert took < 5, f"SIGTERM took {took:.1f}s"
         async with sessions() as session:  # what was not sent is still there to send
-            waiting = (await session.scalars(select(InboxEvent))).all()
             unsent = (
                 await session.scalars(
-                    select(ProcessedUpdate).where(ProcessedUpdate.delivered_at.is_(None))
+                    select(OutboxMessage)
+                    .where(OutboxMessage.chat_id == str(HELD), OutboxMessage.state != "sent")
+                    .order_by(OutboxMessage.id)
                 )
             ).all()
-        assert len(waiting) == 2 and all(e.handled_at is None for e in waiting)
-        assert len(unsent) == 2 and all(u.replies for u in unsent)
+        assert [(row.kind, row.state) for row in unsent] == [("reply", "pending")] * 2
+        assert all((row.not_before - row.created_at).total_seconds() > 300 for row in unsent)
         assert fake.confirmed_all()  # the server will not hand those updates over again
+        async with sessions() as session:  # the 400 seconds have passed
+            ids = [row.id for row in unsent]
+            moved = update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+            await session.execute(moved.values(not_before=unsent[0].created_at))
+            await session.commit()
 
         bot = await start_bot({**env, "HTTP_PORT": str(free_port())}, log)
         answers = [s.text for s in await fake.wait_sent(HELD, 3, timeout=30)]
@@ -134,7 +141,7 @@ async def test_one_chat_waits_out_a_flood_limit_alone_and_a_stop_loses_nothing(
         assert all(len(fake.to(user)) == 9 for user in OTHERS)
         async with sessions() as session:
             pending = await session.scalars(
-                select(InboxEvent.id).where(InboxEvent.handled_at.is_(None))
+                select(OutboxMessage.id).where(OutboxMessage.state != "sent")
             )
             assert pending.all() == []
     finally:

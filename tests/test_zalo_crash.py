@@ -17,7 +17,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from storage.db import create_engine, session_factory
-from storage.models import ChannelIdentity, InboxEvent, Invite
+from storage.models import ChannelIdentity, InboxEvent, Invite, OutboxMessage
 from tests.fake_zalo import TOKEN
 from tests.plan_factory import load_plan, make_invite
 from tests.test_telegram_crash import start_bot
@@ -59,7 +59,12 @@ async def test_a_kill_loses_no_zalo_event_and_repeats_no_step(tmp_path: Path, db
 
     async with fake_zalo() as fake, serving([web.get("/slow.jpg", slow_photo)]) as media:
         env = env_for(
-            db_url, tmp_path, ZALO_BOT_TOKEN=TOKEN, ZALO_API_BASE_URL=fake.url, HTTP_PORT="0"
+            db_url,
+            tmp_path,
+            ZALO_BOT_TOKEN=TOKEN,
+            ZALO_API_BASE_URL=fake.url,
+            HTTP_PORT="0",
+            OUTBOX_LEASE_SECONDS="2",  # the dead process's answer is taken over this soon
         )
         # 1. Killed after a step was committed, before its answer went out.
         fake.hold_sends.clear()
@@ -116,6 +121,9 @@ async def test_a_kill_loses_no_zalo_event_and_repeats_no_step(tmp_path: Path, db
         open_rows = await session.scalar(
             select(func.count()).where(InboxEvent.handled_at.is_(None))
         )
+        answers = (await session.scalars(select(OutboxMessage))).all()
     await engine.dispose()
     assert (people, uses, open_rows) == (1, 1, 0)
+    # Every answer left through the outbox, the one in flight at the first kill included.
+    assert len(answers) == 8 and {(a.kind, a.state) for a in answers} == {("reply", "sent")}
     assert sum(1 for e in fake.fetched if e["message"]["message_id"] == photo) == 1

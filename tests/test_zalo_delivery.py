@@ -13,8 +13,10 @@ from sqlalchemy import select
 
 from bot.channels import zalo_webhook
 from bot.channels.files import FileLinks
-from handlers.events import Option, OutgoingFile, Reply
+from handlers import replies
+from handlers.events import Incoming, Option, OutgoingFile, Reply
 from storage.models import ChannelIdentity, InboxEvent, ProcessedUpdate
+from storage.repositories import outbox
 from tests.fake_zalo import with_shape
 from tests.test_zalo_journey import (
     USER,
@@ -106,7 +108,15 @@ async def test_long_texts_are_split_and_files_go_out_as_signed_links(
             files=(export,),
             extras={"lang": "vi"},
         )
-        await bot.channel.delivery.deliver(USER, [reply], None, USER)
+        event = Incoming("zalo", USER, USER, "An", datetime.now(UTC), update_key="export-1")
+        delivery = bot.channel.delivery
+        async with bot.sessions() as session:  # as a step writes its replies
+            drafts = replies.drafts(event, [reply], tmp_path / "data")
+            rows = await outbox.add_claimed(
+                session, drafts, delivery.outbox.holder, event.received_at
+            )
+            await session.commit()
+        assert await delivery.outbox.send_now(rows)
 
         texts = fake.texts(USER)
         assert len(texts) == 4 and all(0 < len(text) <= 2000 for text in texts)

@@ -1,16 +1,15 @@
 """What a channel is, seen from the core: a platform's events in, one rendered message out.
 
 An adapter (Telegram, Zalo, the console) turns its platform's update into an `Incoming`,
-says what it can show (`Abilities`) and sends one `Message`; everything between (splitting,
-retries, flood holds, unreachable people, the delivered marks) is bot.channels.delivery's,
-written once for all of them. A send ends in one of four ways: done, `ChatFlooded` (this chat
-must wait), `Unreachable` (the person blocked the bot), `Transient` (try again soon); any
-other exception is a refusal that retrying would not change.
+says what it can show (`Abilities`) and sends one `Message`; everything between (the outbox
+rows, splitting, retries, flood holds, unreachable people) is bot.channels.delivery's and the
+outbox dispatcher's, written once for all of them. A send ends in one of four ways: done,
+`ChatFlooded` (this chat must wait), `Unreachable` (the person blocked the bot), `Transient`
+(try again soon); any other exception is a refusal that retrying would not change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -39,11 +38,11 @@ class Message:
 
 
 class ChatFlooded(Exception):
-    """The platform refused a call to this chat for `seconds`; `unsent` replies remain."""
+    """The platform refused a call to this chat for `seconds`."""
 
-    def __init__(self, seconds: float, unsent: Sequence[Reply] = ()) -> None:
+    def __init__(self, seconds: float) -> None:
         super().__init__(f"flood limit: wait {seconds:g}s")
-        self.seconds, self.unsent = seconds, list(unsent)
+        self.seconds = seconds
 
 
 class Unreachable(Exception):
@@ -60,7 +59,8 @@ class Channel(Protocol):
     name: str
     abilities: Abilities
     # True when every event is written to the inbox before it is handled (a platform without
-    # offsets, such as Zalo): the row is closed once the answer went out.
+    # offsets, such as Zalo): the row is closed in the step's transaction (its answer is then
+    # in the outbox).
     inbox_first: bool
 
     def incoming(self, raw: dict[str, Any]) -> Incoming | None:

@@ -99,17 +99,22 @@ async def chat(
     """Read lines until end of input, answering each as the bot would; an "@path" to no file
     is answered here, since there is nothing to send."""
     now = clock or (lambda: datetime.now(UTC))
+    # The same way out as the messengers' (outbox rows, sent at once), at no pace.
     delivery = Delivery(ConsoleChannel(stdout), dispatcher)
     if greeting:
         print(greeting, file=stdout, flush=True)
-    while True:
-        line = await asyncio.to_thread(stdin.readline)
-        if not line:
-            return
-        if not line.strip():
-            continue
-        missing = missing_file(line)
-        if missing is not None:
-            print(t(language, "console_file_missing", path=missing) + "\n", file=stdout, flush=True)
-            continue
-        await delivery.handle(parse(line, sender_id, name, now()))
+    try:
+        while True:
+            line = await asyncio.to_thread(stdin.readline)
+            if not line:
+                return
+            if not line.strip():
+                continue
+            missing = missing_file(line)
+            if missing is not None:
+                said = t(language, "console_file_missing", path=missing)
+                print(said + "\n", file=stdout, flush=True)
+                continue
+            await delivery.handle(parse(line, sender_id, name, now()))
+    finally:
+        await delivery.close()

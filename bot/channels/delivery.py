@@ -1,15 +1,15 @@
-"""The one way out: an event handled, its answer rendered, sent and marked, for every channel.
+"""The one way out: an event handled, its replies written to the outbox and sent at once.
 
-handle → deliver → mark delivered, in that order, so a crash in between resends the answer
-when the event comes again (the dispatcher's once-only record keeps it) and never repeats the
-step itself. Rendering keeps within what the channel can show (`Abilities`): buttons or
-numbered lines, edits or new messages, documents or signed links, and its text limit. Passing
-faults are retried with back-off; a person who blocked the bot is marked unreachable; a flood
-limit holds that chat's answers only (written down first, so a shutdown loses nothing) while
-every other chat goes on.
+`Delivery.handle` runs the step (handlers.dispatcher), which writes its replies as outbox rows
+in its own transaction, already held by this process's outbox dispatcher; the rows then go
+straight to that dispatcher's lane for the chat (`send_now`): no claim, no added latency, and
+one retry policy, one rate limiter and one order per chat for replies, notices and digests
+alike. A process killed between the commit and the send leaves the rows to whichever process
+is alive once their lease runs out; a redelivered update does nothing more.
 
-`render` is the one rendering of a reply for a channel: the answers above and the outbox's
-messages (`OutboxSender`, used by scheduler.outbox_dispatcher) both go through it.
+`render` is the one rendering of a reply for a channel, within what it can show (`Abilities`):
+buttons or numbered lines, edits or new messages, documents or signed links, and its text
+limit. `OutboxSender` is a channel as the outbox dispatcher sends through it.
 """
 
 from __future__ import annotations
@@ -18,169 +18,99 @@ import asyncio
 import logging
 import random
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from functools import partial
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.channels.base import Channel, ChatFlooded, Message, Transient, Unreachable
-from bot.channels.chat_holds import ChatHolds, Wait
 from bot.channels.files import FileLinks
 from bot.channels.text_split import split_text
 from handlers import notices
 from handlers.dispatcher import Dispatcher, utc_now
-from handlers.events import Incoming, Reply
+from handlers.events import Incoming, OutgoingFile, Reply
 from handlers.i18n import t
+from scheduler import rate_limit
 from scheduler.outbox_dispatcher import (
     DELIVERED,
     Flooded,
     Gone,
+    OutboxDispatcher,
     Outcome,
     Passing,
     Refused,
+    new_instance,
 )
-from storage.repositories import inbox
+from scheduler.rate_limit import ChannelLimits
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 SEND_ATTEMPTS = 4
-Raw = Callable[[], dict[str, Any]]
+# The pace of a channel whose own dispatcher a Delivery makes (without `tiendo run`'s): the
+# platform's defaults; the console has none.
+LIMITS = {"telegram": rate_limit.TELEGRAM, "zalo": rate_limit.ZALO}
+NO_LIMIT = ChannelLimits(per_second=1000.0, chat_seconds=0.0)
 
 
 async def with_retries(call: Callable[[], Awaitable[T]], attempts: int = SEND_ATTEMPTS) -> T:
-    """`call()`, tried again after a `Transient` fault with a growing, jittered pause."""
+    """`call()`, tried again after a `Transient` fault with a growing, jittered pause (for a
+    call that is not a message, such as a button's spinner)."""
     for attempt in range(1, attempts):
         try:
             return await call()
         except Transient as exc:
             pause = 0.2 * 2**attempt + random.random() * 0.2
-            log.info("send failed (%s); retrying in %.1fs", exc, pause)
+            log.info("call failed (%s); retrying in %.1fs", exc, pause)
             await asyncio.sleep(pause)
     return await call()
 
 
-@dataclass(frozen=True)
-class Outgoing:
-    """An event's answer on its way: where it goes, what remains to send, how to close it."""
-
-    chat_id: str
-    replies: list[Reply]
-    message_id: str | None
-    person: str | None  # set in a private chat: who is unreachable if the bot is blocked
-    delivery_key: str | None
-    update_key: str | None
-
-
 class Delivery:
-    """Handles a channel's events through the dispatcher and delivers the answers."""
+    """Handles a channel's events through the dispatcher and sends the replies through the
+    outbox dispatcher: `tiendo run`'s (`use`), or else one of its own for this channel that
+    only sends what it is handed (tests, benchmarks, the console)."""
 
     def __init__(
         self, channel: Channel, dispatcher: Dispatcher, links: FileLinks | None = None
     ) -> None:
         self.channel, self.dispatcher, self.links = channel, dispatcher, links
-        self.holds: ChatHolds[Outgoing] = ChatHolds(self._send_held)
+        limits = LIMITS.get(channel.name, NO_LIMIT)
+        self.outbox = OutboxDispatcher(
+            dispatcher.sessions,
+            {channel.name: self.sender()},
+            {channel.name: limits},
+            new_instance(),
+        )
+        self._own = True
 
-    async def handle(self, event: Incoming, raw: Raw | None = None, resumed: bool = False) -> bool:
+    def sender(self, is_group: Callable[[str], bool] = lambda chat_id: False) -> OutboxSender:
+        """This channel as an outbox dispatcher sends through it."""
+        config = self.dispatcher.config
+        return OutboxSender(
+            self.channel, self.links, config.default_language, is_group, config.data_dir
+        )
+
+    async def use(self, outbox: OutboxDispatcher) -> None:
+        """Send through `outbox` (the process's one dispatcher) from now on."""
+        if self._own:
+            await self.outbox.close()
+        self.outbox, self._own = outbox, False
+
+    async def handle(self, event: Incoming) -> bool:
         """Handle one event fully; raises only if it must be retried (nothing was lost).
 
-        Returns False when the answer was held for a flood limit: it is written down (`raw`
-        is the platform's payload, to rebuild the event after a restart) and goes out when
-        the chat may be written to again, or after a restart.
+        True once its replies went out (or failed for good); False when one must wait (its
+        chat is held by the platform): it goes out later, in order, from the outbox.
         """
-        handled = await self.dispatcher.handle(event)
-        out = Outgoing(
-            event.chat_id,
-            handled.replies,
-            event.message_id,
-            event.sender_id if event.chat_type == "private" else None,
-            handled.delivery_key,
-            event.update_key,
+        handled = await self.dispatcher.handle(
+            event, self.outbox.holder, close_inbox=self.channel.inbox_first
         )
-        forget = resumed or self.channel.inbox_first
-        if not out.replies:  # nothing to say (e.g. a redelivery already answered)
-            await self._delivered(out, forget=forget)
-            return True
-        if self.holds.holding(out.chat_id):  # answers to one chat go out in order
-            await self._hold(out, raw, 0.0)
-            return False
-        try:
-            await self.deliver(out.chat_id, out.replies, out.message_id, out.person)
-        except ChatFlooded as flood:
-            await self._hold(replace(out, replies=flood.unsent), raw, flood.seconds)
-            return False
-        await self._delivered(out, forget=forget)
-        return True
-
-    async def resume_held(self) -> None:
-        """Handle what a previous run wrote down and did not answer, oldest first."""
-        for key, payload in await inbox.pending(self.dispatcher.sessions, self.channel.name):
-            try:
-                event = self.channel.incoming(payload.get("update") or {})
-                if event is None:
-                    log.warning("%s inbox row %s holds no event; closed", self.channel.name, key)
-                    await self.dispatcher.mark_delivered(None, (self.channel.name, key))
-                    continue
-                await self.handle(event, partial(dict, payload["update"]), resumed=True)
-            except Exception:
-                log.exception("a held answer (event %s) could not be sent; kept for later", key)
+        return await self.outbox.send_now(handled.rows)
 
     async def close(self) -> None:
-        """Stop waiting for flood limits; what is held stays written down for the next run."""
-        await self.holds.close()
-
-    async def deliver(
-        self, chat_id: str, replies: Sequence[Reply], message_id: str | None, person: str | None
-    ) -> None:
-        """Send each reply in order, each as the messages the channel can show.
-
-        Raises ChatFlooded, naming the replies not sent, when the platform asks this chat to
-        wait; a chat that blocked the bot ends the sending and, in a private chat, marks the
-        person unreachable on this channel.
-        """
-        try:
-            for index, reply in enumerate(replies):
-                try:
-                    for message in await self.render(reply, message_id):
-                        await with_retries(partial(self.channel.send, chat_id, message))
-                except ChatFlooded as flood:
-                    flood.unsent = list(replies[index:])
-                    raise
-        except Unreachable:
-            log.info("%s chat %s blocked the bot; marked unreachable", self.channel.name, chat_id)
-            if person:
-                await self.dispatcher.mark_unreachable(self.channel.name, person)
-
-    async def render(self, reply: Reply, message_id: str | None) -> list[Message]:
-        """`reply` as the messages this channel can show, each within its text limit."""
-        lang = reply.extras.get("lang") or self.dispatcher.config.default_language
-        return await render(self.channel, reply, lang, self.links, message_id)
-
-    async def _hold(self, out: Outgoing, raw: Raw | None, seconds: float) -> None:
-        # Written down before the platform is told the event was taken, so a shutdown loses
-        # nothing; a channel that writes every event down first has its row already.
-        if out.update_key and raw is not None:
-            payload = {"chat_id": out.chat_id, "update": raw()}
-            await inbox.remember(
-                self.dispatcher.sessions, self.channel.name, out.update_key, payload, utc_now()
-            )
-        name = self.channel.name
-        if seconds:
-            log.info("%s chat %s is held for %.0fs (flood limit)", name, out.chat_id, seconds)
-        else:
-            log.info("%s chat %s: an answer queued behind its held ones", name, out.chat_id)
-        self.holds.hold(out.chat_id, seconds, out)
-
-    async def _send_held(self, out: Outgoing) -> Wait[Outgoing] | None:
-        try:
-            await self.deliver(out.chat_id, out.replies, out.message_id, out.person)
-        except ChatFlooded as flood:
-            return Wait(flood.seconds, replace(out, replies=flood.unsent))
-        await self._delivered(out, forget=True)
-        return None
-
-    async def _delivered(self, out: Outgoing, *, forget: bool) -> None:
-        closing = (self.channel.name, out.update_key) if forget and out.update_key else None
-        await self.dispatcher.mark_delivered(out.delivery_key, closing)
+        """Stop this channel's own dispatcher (sends in progress finish or are given back)."""
+        if self._own:
+            await self.outbox.close()
 
 
 async def render(
@@ -230,7 +160,11 @@ _GONE = re.compile(r"chat not found|user not found|bot was kicked|user is deacti
 class OutboxSender:
     """A channel as the outbox dispatcher uses it: a row's payload rendered by the one
     `render` above, one message sent, the answer named as an outcome. No retries here: the
-    dispatcher has the one retry policy and the channel's pace."""
+    dispatcher has the one retry policy and the channel's pace.
+
+    A payload's ``files`` (see scheduler.digest) are read from `data_dir` and go out as
+    documents, or as signed links where the channel takes no documents; ``edit_of`` names the
+    prompt a pressed button belonged to (edited in place where the channel can)."""
 
     def __init__(
         self,
@@ -238,14 +172,31 @@ class OutboxSender:
         links: FileLinks | None,
         default_language: str,
         is_group: Callable[[str], bool] = lambda chat_id: False,
+        data_dir: Path | None = None,
     ) -> None:
         self.channel, self.links, self.default_language = channel, links, default_language
-        self._is_group = is_group
+        self._is_group, self.data_dir = is_group, data_dir
 
     async def prepare(self, chat_id: str, payload: Mapping[str, Any]) -> list[Message]:
         reply = notices.reply_of(dict(payload))
+        files = await self._files(payload.get("files") or [])
+        if files:
+            reply = replace(reply, files=files)
         lang = reply.extras.get("lang") or self.default_language
-        return await render(self.channel, reply, lang, self.links)
+        edit_of = payload.get("edit_of")
+        return await render(self.channel, reply, lang, self.links, edit_of and str(edit_of))
+
+    async def _files(self, kept: list[dict[str, str]]) -> tuple[OutgoingFile, ...]:
+        if not kept:
+            return ()
+        if self.data_dir is None:
+            raise ValueError("a message with files and no data folder to read them from")
+        root = self.data_dir
+        contents = [await asyncio.to_thread((root / f["path"]).read_bytes) for f in kept]
+        return tuple(
+            OutgoingFile(f["file_name"], content, f.get("mime_type") or "application/octet-stream")
+            for f, content in zip(kept, contents, strict=True)
+        )
 
     async def send(self, chat_id: str, message: Any) -> Outcome:
         try:

@@ -1,9 +1,10 @@
 """The Telegram channel: Update → Incoming, and one rendered message → a Bot API call.
 
 A thin translator around python-telegram-bot's Application. Everything between an update and
-its answer (handling, splitting, retries, flood holds, unreachable people, delivered marks) is
-the core's (bot.channels.delivery); this adapter adds what only Telegram has: buttons, edits
-of the prompt a button belonged to, the callback query's spinner, and file downloads.
+its answer (handling, the outbox rows, splitting, retries, flood holds, unreachable people) is
+the core's (bot.channels.delivery, scheduler.outbox_dispatcher); this adapter adds what only
+Telegram has: buttons, edits of the prompt a button belonged to, the callback query's spinner,
+and file downloads.
 """
 
 from __future__ import annotations
@@ -101,25 +102,21 @@ class TelegramChannel:
         self.dispatcher = dispatcher
         self.delivery = Delivery(self, dispatcher, links)
 
-    async def handle_update(self, update: Update, *, resumed: bool = False) -> bool:
+    async def handle_update(self, update: Update) -> bool:
         """Handle one update fully; raises only if it must be retried (nothing was lost).
 
-        Returns False when the answer was held for a flood limit: it is written down and
-        goes out when the chat may be written to again, or after a restart.
+        Returns False when an answer must wait for a flood limit: it is in the outbox and
+        goes out when the chat may be written to again, after its chat's earlier answers.
         """
         event = self.to_incoming(update)
-        if update.callback_query is not None and not resumed:
+        if update.callback_query is not None:
             await self._answer_query(update.callback_query)
         if event is None:
             return True
-        return await self.delivery.handle(event, update.to_dict, resumed)
-
-    async def resume_held(self) -> None:
-        """Send the answers a previous run held for a flood limit and could not send."""
-        await self.delivery.resume_held()
+        return await self.delivery.handle(event)
 
     async def close(self) -> None:
-        """Stop waiting for flood limits; what is held stays written down for the next run."""
+        """Stop the channel's own outbox dispatcher, if it has one (see Delivery)."""
         await self.delivery.close()
 
     def incoming(self, raw: dict[str, Any]) -> Incoming | None:

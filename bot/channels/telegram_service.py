@@ -57,8 +57,7 @@ class TelegramService:
     def outbox_sender(self) -> OutboxSender:
         """This channel as the outbox dispatcher sends through it (after `open`); groups and
         supergroups are the chats with negative ids."""
-        lang = self.settings.default_language
-        return OutboxSender(self.channel, self.links, lang, lambda chat: chat.startswith("-"))
+        return self.channel.delivery.sender(lambda chat: chat.startswith("-"))
 
     def _say(self, key: str, **values: str) -> str:
         return t(self.settings.default_language, key, channel="Telegram", **values)
@@ -74,12 +73,10 @@ class TelegramService:
                 url, secret_token=self.settings.webhook_secret, allowed_updates=ALLOWED_UPDATES
             )
             log.info("tiendo is running (Telegram webhook) as @%s", bot.username)
-            await self.channel.resume_held()
             await stop.wait()
             return
         log.info("tiendo is running (Telegram long polling) as @%s", bot.username)
         await bot.delete_webhook()
-        await self.channel.resume_held()
         await poll(self.channel, stop)
 
     async def close(self) -> None:

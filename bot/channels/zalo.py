@@ -28,7 +28,6 @@ from bot.channels.zalo_api import (
     ZaloClient,
     ZaloError,
     ZaloForbidden,
-    ZaloPermanent,
     ZaloRetryAfter,
     ZaloTransient,
 )
@@ -88,10 +87,10 @@ class ZaloChannel:
             update = payload.get("update") or {}
             taken = self.accept(update.get("event"), millis_to_utc(update.get("received_at")))
             if taken is None:
-                await self.dispatcher.mark_delivered(None, (CHANNEL, key))
+                await self.dispatcher.close_inbox(CHANNEL, [key])
 
     async def close(self) -> None:
-        """Finish the events in hand (briefly), stop waiting for flood limits."""
+        """Finish the events in hand (briefly), then the channel's own outbox dispatcher."""
         await self.order.close(STOP_GRACE)
         await self.delivery.close()
 
@@ -112,10 +111,8 @@ class ZaloChannel:
             raise Unreachable(str(exc)) from None
         except ZaloTransient as exc:
             raise Transient(str(exc)) from None
-        except ZaloPermanent as exc:
-            # The platform will never take this message (the same call fails the same way):
-            # dropped and logged, so the chat's later answers still go out.
-            log.error("zalo refused a message to chat %s for good: %s", chat_id, exc)
+        # A ZaloPermanent goes on as it is: the outbox marks the message failed with its
+        # reason (the chat's later messages still go out).
 
     async def _take(self, event: ZaloEvent, payload: dict[str, Any]) -> bool:
         """Write the event down, then handle it; a failure is tried again a few times (its
@@ -127,7 +124,7 @@ class ZaloChannel:
         for attempt in range(1, HANDLE_ATTEMPTS + 1):
             try:
                 incoming = await self._with_files(event, self.to_incoming(event))
-                return await self.delivery.handle(incoming, lambda: payload["update"])
+                return await self.delivery.handle(incoming)
             except Exception:
                 if attempt == HANDLE_ATTEMPTS:
                     raise

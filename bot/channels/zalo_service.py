@@ -46,8 +46,7 @@ class ZaloService:
 
     def outbox_sender(self) -> OutboxSender:
         """This channel as the outbox dispatcher sends through it."""
-        links, lang = self.channel.delivery.links, self.settings.default_language
-        return OutboxSender(self.channel, links, lang)
+        return self.channel.delivery.sender()
 
     def _say(self, key: str, **values: str) -> str:
         return t(self.settings.default_language, key, channel="Zalo", **values)

@@ -8,12 +8,10 @@ import argparse
 import asyncio
 import errno
 import logging
-import os
-import secrets
 import signal
-import socket
 from collections.abc import Sequence
 from contextlib import suppress
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -28,11 +26,12 @@ from bot.errors import UserError
 from bot.handler_config import handler_config
 from bot.logging_filters import hide_secrets
 from bot.web import build_web_app
+from handlers import broadcast
 from handlers.dispatcher import Dispatcher
 from handlers.i18n import t
 from scheduler import broadcast_done
 from scheduler.jobs import Jobs
-from scheduler.outbox_dispatcher import OutboxDispatcher
+from scheduler.outbox_dispatcher import OutboxDispatcher, Tuning, new_instance
 from scheduler.rate_limit import ChannelLimits
 from storage import migrate
 
@@ -70,13 +69,17 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             for service in services:
                 await service.open()
             senders = {service.channel.name: service.outbox_sender() for service in services}
+            tuning = Tuning(lease=timedelta(seconds=settings.outbox_lease_seconds))
             outbox = OutboxDispatcher(
                 app.sessions,
                 senders,
                 channel_limits(settings),
                 instance(),
-                on_settled=(broadcast_done.settled,),
+                tuning=tuning,
+                on_settled={broadcast.KIND: broadcast_done.settled},
             )
+            for service in services:  # replies too: one way out, one pace per channel
+                await service.channel.delivery.use(outbox)
             jobs = Jobs(app.sessions, settings)  # the reminder scan and the weekly digest
             if settings.scheduler_enabled:
                 jobs.start()
@@ -110,7 +113,7 @@ def channel_limits(settings: Settings) -> dict[str, ChannelLimits]:
 
 def instance() -> str:
     """This process's name on the outbox rows it holds: unique across machines and restarts."""
-    return f"{socket.gethostname()[:50]}:{os.getpid()}:{secrets.token_hex(4)}"
+    return new_instance()
 
 
 async def _serve(

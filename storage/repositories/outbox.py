@@ -62,8 +62,17 @@ async def enqueue(
 
 
 @dataclass(frozen=True)
-class Decided:
-    """One message of a fan-out (a broadcast), for `enqueue_many`."""
+class Holder:
+    """Who writes rows already claimed (the process that will send them at once), and for
+    how long before whichever process is alive may take them over."""
+
+    instance: str
+    lease: timedelta
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A row to write: where it goes and what it says (a reply, or one message of a fan-out)."""
 
     key: str
     channel: str
@@ -72,7 +81,7 @@ class Decided:
     payload: dict[str, Any]
 
 
-async def enqueue_many(session: AsyncSession, messages: Sequence[Decided], now: datetime) -> int:
+async def enqueue_many(session: AsyncSession, messages: Sequence[Draft], now: datetime) -> int:
     """Writes each message whose key is new, as `enqueue` does, in one statement executed for
     all of them (a thousand recipients are not a thousand round trips); how many were new."""
     if not messages:
@@ -139,6 +148,37 @@ class Claimed:
     payload: dict[str, Any]
     attempts: int
     created_at: datetime
+
+
+async def add_claimed(
+    session: AsyncSession, drafts: Sequence[Draft], holder: Holder | None, now: datetime
+) -> list[Claimed]:
+    """Write `drafts` in the caller's transaction, held by `holder` (state sending, leased) so
+    that it sends them right after the commit with no claim of its own; pending without a
+    holder. Their keys are new (a reply's key names its update, handled once): a repeat is an
+    IntegrityError, as for the update itself."""
+    rows = [
+        OutboxMessage(
+            key=draft.key[:200],
+            channel=draft.channel,
+            chat_id=draft.chat_id,
+            kind=draft.kind,
+            payload=draft.payload,
+            state=SENDING if holder else PENDING,
+            attempts=0,
+            not_before=now,
+            claimed_by=holder.instance if holder else None,
+            lease_until=now + holder.lease if holder else None,
+            last_error="",
+            created_at=now,
+        )
+        for draft in drafts
+    ]
+    if not rows:
+        return []
+    session.add_all(rows)
+    await session.flush()
+    return [Claimed(r.id, r.key, r.channel, r.chat_id, r.kind, r.payload, 0, now) for r in rows]
 
 
 async def claim(

@@ -1,36 +1,24 @@
-"""Updates already handled, with their replies until delivered: the once-only guard."""
+"""Updates already handled: the once-only guard (their replies are outbox rows)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedUpdate
 
-_BY_KEY = select(ProcessedUpdate).where(
+_BY_KEY = select(ProcessedUpdate.id).where(
     ProcessedUpdate.channel == bindparam("channel"),
     ProcessedUpdate.update_key == bindparam("key"),
 )
 
 
-async def find(session: AsyncSession, channel: str, key: str) -> ProcessedUpdate | None:
-    return await session.scalar(_BY_KEY, {"channel": channel, "key": key})
+async def seen(session: AsyncSession, channel: str, key: str) -> bool:
+    """Whether the update `key` of `channel` was handled already."""
+    return await session.scalar(_BY_KEY, {"channel": channel, "key": key}) is not None
 
 
-def record(
-    session: AsyncSession, channel: str, key: str, replies: list[dict[str, Any]], now: datetime
-) -> None:
-    session.add(ProcessedUpdate(channel=channel, update_key=key, replies=replies, handled_at=now))
-
-
-async def mark_delivered(
-    session: AsyncSession, channel: str, keys: list[str], now: datetime
-) -> None:
-    await session.execute(
-        update(ProcessedUpdate)
-        .where(ProcessedUpdate.channel == channel, ProcessedUpdate.update_key.in_(keys))
-        .values(delivered_at=now, replies=None)
-    )
+def record(session: AsyncSession, channel: str, key: str, now: datetime) -> None:
+    session.add(ProcessedUpdate(channel=channel, update_key=key, handled_at=now))
