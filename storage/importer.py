@@ -25,7 +25,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.appendix import COLUMN_NAMES, ParsedPlan, ParsedTask, Problem, parse_plan
 from storage.deadlines import DeadlineError, parse_deadline
 from storage.import_units import NewUnit, create_units, unknown_units
-from storage.models import AuditLog, Task, TaskGroup, TaskUnit, Unit
+from storage.models import (
+    AuditLog,
+    ExtensionRequest,
+    ExtensionState,
+    Task,
+    TaskGroup,
+    TaskUnit,
+    Unit,
+)
 from storage.plan_choice import PlanOutcome, choose_plan
 from storage.plan_title import read_title
 from storage.units import UnitIndex, seed_units
@@ -276,6 +284,7 @@ async def _apply(
             raise PlanWouldBeReplaced(missing, len(active))
         result.needs_replace = True
     groups = await _upsert_groups(session, plan, actor, now, plan_id)
+    extended = await _extended(session, plan_id)
     for done, row in enumerate(rows, start=1):
         row.values["group_id"] = groups[row.task.group_number].id
         task = existing.get(row.task.code)
@@ -283,6 +292,7 @@ async def _apply(
             _create(session, row, now, actor, plan_id)
             result.created.append(row.task.code)
         else:
+            _keep_extension(task, row, extended.get(task.id))
             changes = _update(task, row, now)
             if "units" in changes:
                 await _replace_units(session, task, row.values["units"])
@@ -342,6 +352,32 @@ def _create(session: AsyncSession, row: _Row, now: datetime, actor: str, plan_id
     task.units = [TaskUnit(unit_id=u, role=r, position=i) for i, (u, r) in enumerate(units)]
     session.add(task)
     session.add(_audit(now, actor, "task.created", row.task.code, {"title": row.task.title}))
+
+
+async def _extended(session: AsyncSession, plan_id: int) -> dict[int, date]:
+    """The tasks whose due date is an approved extension's: {task id: that date}."""
+    rows = await session.execute(
+        select(Task.id, ExtensionRequest.proposed_date)
+        .join(ExtensionRequest, ExtensionRequest.task_id == Task.id)
+        .where(
+            Task.plan_id == plan_id,
+            ExtensionRequest.state == ExtensionState.APPROVED,
+            ExtensionRequest.proposed_date == Task.due_date,
+        )
+    )
+    return {task_id: proposed for task_id, proposed in rows.all()}
+
+
+def _keep_extension(task: Task, row: _Row, extended_to: date | None) -> None:
+    """An approved extension stands against an appendix that still shows an earlier (or no)
+    deadline: re-importing the same file must not move the due date back. A file whose
+    deadline is as late or later decides again."""
+    if extended_to is None:
+        return
+    in_file = row.values["due_date"]
+    if in_file is None or in_file < extended_to:
+        for name in ("deadline_text", "due_date", "ongoing"):
+            row.values[name] = getattr(task, name)
 
 
 def _update(task: Task, row: _Row, now: datetime) -> dict[str, list[Any]]:
