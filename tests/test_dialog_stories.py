@@ -66,7 +66,7 @@ async def test_a_zalo_style_code_alone_joins(world: World) -> None:
 async def test_admins_need_no_invite_and_help_follows_the_role(world: World) -> None:
     admin = Officer(world.dispatcher(admins=frozenset({("telegram", "9999")})), "9999")
     help_text = await admin.command("/trogiup")
-    assert "/baocao" not in help_text and "/ngonngu" in help_text
+    assert "/baocao —" not in help_text and "/ngonngu" in help_text  # a unit's command
     assert "chưa gắn với đơn vị" in await admin.command("/baocao")
     officer = await world.officer()
     assert "/baocao" in await officer.command("/trogiup")
