@@ -32,7 +32,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from handlers import import_jobs, import_texts, notices
@@ -47,7 +46,7 @@ from handlers.wording import short
 from storage import import_job, uploads
 from storage.db import session_factory
 from storage.import_job import ImportOutcome, ImportRequest, Status
-from storage.models import Conversation, Person, Plan
+from storage.models import Person, Plan
 from storage.plan_title import SHORT_MAX
 from storage.repositories import audit, conversations, outbox
 from storage.repositories import plans as plan_store
@@ -500,8 +499,8 @@ def _remove_unless_read(folder: Path, name: str) -> None:
 
 async def _sweep(session: AsyncSession, data_dir: Path) -> None:
     """Remove the uploads no /nhap dialog and no running job of this process refers to."""
-    rows = await session.scalars(select(Conversation.data).where(Conversation.dialog == DIALOG))
-    referred = {str((data or {}).get(UPLOAD, {}).get("name")) for data in rows}
+    rows = await conversations.data_of_dialog(session, DIALOG)
+    referred = {str(data.get(UPLOAD, {}).get("name")) for data in rows}
     await asyncio.to_thread(uploads.sweep, data_dir, referred | import_jobs.IN_USE)
 
 

@@ -19,8 +19,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, select
-
 from handlers.context import Ctx
 from handlers.events import Option, Reply, clean_text
 from handlers.feature import Command, Feature, Where, Who, allow
@@ -29,8 +27,9 @@ from handlers.notices import payload
 from handlers.options import CONFIRM
 from handlers.permissions import actor
 from handlers.steps import Answer, Finish, Refusal, Step, enter
-from storage.models import ChannelIdentity, Person, Role
+from storage.models import Role
 from storage.repositories import audit, outbox
+from storage.repositories import people as people_store
 from storage.repositories.outbox import Draft
 
 DIALOG = "broadcast"
@@ -57,19 +56,9 @@ class Recipient:
 
 async def audience(ctx: Ctx) -> list[Recipient]:
     """Every officer and head not revoked, with the chats each can be reached in (one query)."""
-    reachable = and_(
-        ChannelIdentity.person_id == Person.id,
-        ChannelIdentity.reachable.is_(True),
-        ChannelIdentity.chat_id.is_not(None),
-    )
-    rows = await ctx.session.execute(
-        select(Person.id, Person.language, ChannelIdentity.channel, ChannelIdentity.chat_id)
-        .outerjoin(ChannelIdentity, reachable)
-        .where(Person.role.in_(AUDIENCE), Person.revoked_at.is_(None))
-        .order_by(Person.id, ChannelIdentity.channel, ChannelIdentity.chat_id)
-    )
+    rows = await people_store.chats_by_role(ctx.session, AUDIENCE)
     found: dict[int, tuple[str, list[tuple[str, str]]]] = {}
-    for person_id, language, channel, chat_id in rows.all():
+    for person_id, language, channel, chat_id in rows:
         _, chats = found.setdefault(person_id, (language, []))
         if channel is not None and chat_id is not None:
             chats.append((channel, chat_id))

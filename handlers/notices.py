@@ -7,13 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.events import Option, Reply
 from handlers.i18n import t
-from storage.models import ChannelIdentity, Person
-from storage.repositories import outbox
+from storage.models import Person
+from storage.repositories import outbox, people
 
 KIND = "notice"
 
@@ -52,15 +51,7 @@ async def notify(
     how many chats that is (0: the person cannot be told, and the caller says so)."""
     if person.revoked_at is not None:
         return 0  # a revoked person is told nothing more
-    identities = (
-        await session.scalars(
-            select(ChannelIdentity).where(
-                ChannelIdentity.person_id == person.id,
-                ChannelIdentity.reachable.is_(True),
-                ChannelIdentity.chat_id.is_not(None),
-            )
-        )
-    ).all()
+    chats = await people.reachable_chats(session, person.id)
     reply = say(person.language)
     reply = Reply(
         reply.text,
@@ -68,18 +59,17 @@ async def notify(
         columns=reply.columns,
         extras={**reply.extras, "lang": person.language},
     )
-    for identity in identities:
-        assert identity.chat_id is not None
+    for channel, chat_id in chats:
         await outbox.enqueue(
             session,
-            key=f"{key}:{identity.channel}:{identity.chat_id}",
-            channel=identity.channel,
-            chat_id=identity.chat_id,
+            key=f"{key}:{channel}:{chat_id}",
+            channel=channel,
+            chat_id=chat_id,
             kind=KIND,
             payload=payload(reply),
             now=now,
         )
-    return len(identities)
+    return len(chats)
 
 
 def text(lang: str, key: str, **values: object) -> Reply:

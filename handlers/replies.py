@@ -15,6 +15,8 @@ from pathlib import Path
 
 from handlers import notices
 from handlers.events import Incoming, Reply
+from storage.atomic import write_atomically
+from storage.outbox_files import FILES_DIR, files_folder
 from storage.repositories.outbox import Draft
 
 KIND = "reply"
@@ -36,10 +38,6 @@ def drafts(event: Incoming, replies: list[Reply], data_dir: Path) -> list[Draft]
 
 
 def _write_files(reply: Reply, key: str, data_dir: Path) -> list[dict[str, str]]:
-    # Imported here: the digest module brings the chart's libraries, which a step needs only
-    # when it sends files.
-    from scheduler.digest import FILES_DIR, files_folder, write_atomically
-
     folder = Path(FILES_DIR) / files_folder(key)
     kept = []
     for number, file in enumerate(reply.files):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import broadcast
@@ -21,7 +20,7 @@ from handlers.i18n import number, t
 from handlers.notices import notify
 from handlers.wording import short
 from storage.models import AuditLog, Person
-from storage.repositories import outbox
+from storage.repositories import audit, outbox
 from storage.repositories.outbox import FAILED, SENT, Claimed
 
 REASONS = 5  # reasons listed; the rest are counted together
@@ -78,10 +77,4 @@ def report(lang: str, text: str, sent: int, reasons: dict[str, int]) -> str:
 
 async def _entry(session: AsyncSession, broadcast_id: str) -> AuditLog | None:
     """The broadcast's audit entry: its text and the admin who confirmed it."""
-    return await session.scalar(
-        select(AuditLog).where(
-            AuditLog.action == broadcast.ACTION,
-            AuditLog.entity == "broadcast",
-            AuditLog.entity_id == broadcast_id,
-        )
-    )
+    return await audit.find(session, broadcast.ACTION, "broadcast", broadcast_id)

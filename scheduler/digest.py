@@ -39,10 +39,6 @@ Outbox rows of a digest (kind "digest"; what the dispatcher sends):
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import os
-import re
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -54,13 +50,14 @@ from handlers.i18n import day, t
 from handlers.status_report import status_text
 from scheduler.digest_chart import chart_png
 from scheduler.digest_xlsx import XLSX_MIME, workbook_xlsx
+from storage.atomic import write_atomically
 from storage.figures import Figures, Period, Source, compute
 from storage.models import BoundChat
+from storage.outbox_files import FILES_DIR, files_folder
 from storage.repositories import bound_chats, outbox
 from storage.repositories.figures import load_source
 
 KIND = "digest"
-FILES_DIR = "outbox-files"
 PNG_MIME = "image/png"
 
 
@@ -221,26 +218,3 @@ def payload(digest: Digest, files: list[dict[str, str]]) -> dict[str, object]:
         "extras": {"lang": digest.lang, "week": digest.week},
         "files": files,
     }
-
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def files_folder(key: str) -> str:
-    """A folder name for the row `key`: readable, safe on any file system (a chat id may hold
-    "-" or "@"), and unique (the hash keeps two keys that read alike apart)."""
-    readable = _UNSAFE.sub("-", key).strip("-.")[:80]
-    return f"{readable}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
-
-
-def write_atomically(path: Path, content: bytes) -> None:
-    """A sender never reads half a file: written aside, then renamed over."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

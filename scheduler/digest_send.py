@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.calendar import WorkingCalendar
@@ -28,8 +27,7 @@ from scheduler.digest import (
     week_of,
 )
 from storage.figures import Period
-from storage.models import OutboxMessage
-from storage.repositories import bound_chats
+from storage.repositories import bound_chats, outbox
 
 
 @dataclass(frozen=True)
@@ -96,15 +94,7 @@ async def earlier_rows(session: AsyncSession, keys: Iterable[str]) -> dict[str, 
     wanted = sorted(keys)
     if not wanted:
         return {}
-    rows = await session.execute(
-        select(
-            OutboxMessage.key,
-            OutboxMessage.state,
-            OutboxMessage.created_at,
-            OutboxMessage.not_before,
-            OutboxMessage.sent_at,
-        ).where(OutboxMessage.key.in_(wanted))
-    )
+    rows = await outbox.states_of(session, wanted)
     return {
         key: Earlier(key, state, _aware(queued), _aware(not_before), _aware_or_none(sent))
         for key, state, queued, not_before, sent in rows

@@ -28,9 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import raiseload, selectinload
 
 from handlers.i18n import day, t
 from handlers.options import REPORT_NOW
@@ -44,8 +42,11 @@ from scheduler.reminder_rules import (
     ReminderRules,
     Rung,
 )
-from storage.models import Person, Plan, Role, Task, Unit, UnitKind
+from storage.models import Person, Role, Task, Unit, UnitKind
 from storage.repositories import bound_chats, outbox
+from storage.repositories import people as people_store
+from storage.repositories import plans as plan_store
+from storage.repositories import tasks as task_store
 from storage.status import DONE
 
 KIND = "reminder"
@@ -154,28 +155,10 @@ async def enqueue(
 async def _load(session: AsyncSession, today: date, lang: str) -> _World:
     """The unfinished tasks of followed plans, the registered officers and heads with their
     chats, and the committee groups: five statements whatever the numbers."""
-    tasks = (
-        await session.scalars(
-            select(Task)
-            .join(Plan, Plan.id == Task.plan_id)
-            .where(Plan.followed.is_(True), Task.active.is_(True))
-            .where(Task.status.not_in([status.value for status in DONE]))
-            .options(raiseload(Task.group), raiseload(Task.units))
-            .order_by(Task.plan_id, Task.position, Task.id)
-        )
-    ).all()
-    people = (
-        await session.scalars(
-            select(Person)
-            .where(Person.revoked_at.is_(None), Person.unit_id.is_not(None))
-            .where(Person.role.in_([Role.OFFICER.value, Role.HEAD.value]))
-            .options(selectinload(Person.identities), selectinload(Person.unit))
-            .order_by(Person.id)
-        )
-    ).all()
-    followed = await session.scalar(
-        select(func.count()).select_from(Plan).where(Plan.followed.is_(True))
-    )
+    done = [status.value for status in DONE]
+    tasks = await task_store.unfinished_in_followed_plans(session, done)
+    people = await people_store.unit_members(session, [Role.OFFICER.value, Role.HEAD.value])
+    followed = await plan_store.followed_count(session)
     groups = [(g.channel, g.chat_id, g.title) for g in await bound_chats.committee_groups(session)]
     by_unit: dict[int, list[Recipient]] = defaultdict(list)
     by_kind: dict[str, list[Recipient]] = defaultdict(list)

@@ -14,8 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -32,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.appendix import TO_ROMAN
+from storage.atomic import write_atomically
 from storage.models import Plan, Report, ReportKind, Task, TaskGroup, TaskStatus
 from storage.repositories import reports as report_store
 from storage.repositories.tasks import pending_extensions
@@ -198,32 +197,19 @@ def write_export(
 ) -> None:
     """Write `rows` to `path` in `fmt` (.xlsx with a sheet of `reports`), atomically."""
     if fmt == "xlsx":
-        _write_atomically(path, _xlsx_bytes(rows, reports or []))
+        write_atomically(path, _xlsx_bytes(rows, reports or []))
     else:
         records = [row.record for row in rows]
-        _write_atomically(path, _records_bytes(records, FIELDS, fmt))
+        write_atomically(path, _records_bytes(records, FIELDS, fmt))
 
 
 def write_reports(reports: list[dict[str, Any]], path: Path, fmt: str) -> None:
     """Write the report list to `path` as JSON or CSV, atomically."""
-    _write_atomically(path, _records_bytes(reports, REPORT_FIELDS, fmt))
+    write_atomically(path, _records_bytes(reports, REPORT_FIELDS, fmt))
 
 
 def _records_bytes(records: list[dict[str, Any]], fields: tuple[str, ...], fmt: str) -> bytes:
     return _json_bytes(records) if fmt == "json" else _csv_bytes(records, fields)
-
-
-def _write_atomically(path: Path, content: bytes) -> None:
-    """A reader never sees half a file: write aside, then rename over."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def _json_bytes(records: list[dict[str, Any]]) -> bytes:

@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.errors import UserError
 from handlers.i18n import day, moment, t
 from storage import migrate
+from storage.atomic import write_atomically
 from storage.db import session_scope
 
 if TYPE_CHECKING:
@@ -86,7 +87,6 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
 def preview(digest: Digest, folder: Path, lang: str) -> None:
     """Writes the text, the chart and the workbook into `folder`, then prints the text and
     what was written."""
-    from scheduler.digest import write_atomically
 
     written = [(TEXT_FILE, digest.text.encode("utf-8"))]
     written += [(name, content) for name, content, _mime in digest.files()]

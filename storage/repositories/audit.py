@@ -60,3 +60,19 @@ async def since(
         await session.scalars(query.order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit))
     ).all()
     return list(reversed(latest))
+
+
+async def find(
+    session: AsyncSession, action: str, entity: str, entity_id: object
+) -> AuditLog | None:
+    """The entry of this action on this entity (the first, if several)."""
+    return await session.scalar(
+        select(AuditLog)
+        .where(
+            AuditLog.action == action,
+            AuditLog.entity == entity,
+            AuditLog.entity_id == str(entity_id),
+        )
+        .order_by(AuditLog.id)
+        .limit(1)
+    )

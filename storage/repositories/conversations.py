@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,3 +36,9 @@ async def for_chat(
         data={},
         updated_at=now,
     )
+
+
+async def data_of_dialog(session: AsyncSession, dialog: str) -> Sequence[dict[str, Any]]:
+    """The saved data of every conversation standing in `dialog`."""
+    rows = await session.scalars(select(Conversation.data).where(Conversation.dialog == dialog))
+    return [dict(data or {}) for data in rows]

@@ -416,3 +416,21 @@ def _dialect(session: AsyncSession) -> str:
 
 def _count(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def states_of(
+    session: AsyncSession, keys: Sequence[str]
+) -> list[tuple[str, str, datetime, datetime, datetime | None]]:
+    """(key, state, created, not before, sent) of the rows with these keys."""
+    rows = await session.execute(
+        select(
+            OutboxMessage.key,
+            OutboxMessage.state,
+            OutboxMessage.created_at,
+            OutboxMessage.not_before,
+            OutboxMessage.sent_at,
+        ).where(OutboxMessage.key.in_(keys))
+    )
+    return [
+        (key, state, created, not_before, sent) for key, state, created, not_before, sent in rows
+    ]

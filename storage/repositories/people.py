@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, raiseload
+from sqlalchemy.orm import joinedload, raiseload, selectinload
 
 from storage.models import ChannelIdentity, Person, Role
 
@@ -122,3 +123,48 @@ async def ensure_identity(
     )
     await session.flush()
     return external_id
+
+
+async def reachable_chats(session: AsyncSession, person_id: int) -> list[tuple[str, str]]:
+    """The (messenger, chat) pairs the bot may write to this person in."""
+    rows = await session.execute(
+        select(ChannelIdentity.channel, ChannelIdentity.chat_id).where(
+            ChannelIdentity.person_id == person_id,
+            ChannelIdentity.reachable.is_(True),
+            ChannelIdentity.chat_id.is_not(None),
+        )
+    )
+    return [(channel, chat_id) for channel, chat_id in rows.all() if chat_id is not None]
+
+
+async def chats_by_role(
+    session: AsyncSession, roles: Sequence[str]
+) -> list[tuple[int, str, str | None, str | None]]:
+    """(person, language, messenger, chat) for every person of these roles not revoked, one row
+    per reachable chat, or one row with no chat for a person who has none (one query)."""
+    reachable = and_(
+        ChannelIdentity.person_id == Person.id,
+        ChannelIdentity.reachable.is_(True),
+        ChannelIdentity.chat_id.is_not(None),
+    )
+    rows = await session.execute(
+        select(Person.id, Person.language, ChannelIdentity.channel, ChannelIdentity.chat_id)
+        .outerjoin(ChannelIdentity, reachable)
+        .where(Person.role.in_(roles), Person.revoked_at.is_(None))
+        .order_by(Person.id, ChannelIdentity.channel, ChannelIdentity.chat_id)
+    )
+    return [(pid, lang, channel, chat) for pid, lang, channel, chat in rows.all()]
+
+
+async def unit_members(session: AsyncSession, roles: Sequence[str]) -> Sequence[Person]:
+    """The people of these roles who belong to a unit and are not revoked, with their unit and
+    every identity (two statements)."""
+    return (
+        await session.scalars(
+            select(Person)
+            .where(Person.revoked_at.is_(None), Person.unit_id.is_not(None))
+            .where(Person.role.in_(roles))
+            .options(selectinload(Person.identities), selectinload(Person.unit))
+            .order_by(Person.id)
+        )
+    ).all()

@@ -156,3 +156,8 @@ def _audit(now: datetime, actor: str, action: str, plan: Plan, details: dict[str
     return AuditLog(
         at=now, actor=actor, action=action, entity="plan", entity_id=str(plan.id), details=details
     )
+
+
+async def followed_count(session: AsyncSession) -> int:
+    followed = select(func.count()).select_from(Plan).where(Plan.followed.is_(True))
+    return int(await session.scalar(followed) or 0)

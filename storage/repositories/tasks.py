@@ -6,6 +6,7 @@ Only tasks of followed plans count: a closed plan's tasks are neither offered no
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -176,3 +177,20 @@ async def pending_extensions(
     for task_id, proposed, at in rows.all():
         found.setdefault(task_id, PendingExtension(proposed, at))  # the first one asked
     return found
+
+
+async def unfinished_in_followed_plans(
+    session: AsyncSession, done: Sequence[str]
+) -> Sequence[Task]:
+    """The active tasks of followed plans whose status is none of `done`, in the appendix's
+    order (their groups and units not loaded)."""
+    return (
+        await session.scalars(
+            select(Task)
+            .join(Plan, Plan.id == Task.plan_id)
+            .where(Plan.followed.is_(True), Task.active.is_(True))
+            .where(Task.status.not_in(list(done)))
+            .options(raiseload(Task.group), raiseload(Task.units))
+            .order_by(Task.plan_id, Task.position, Task.id)
+        )
+    ).all()
