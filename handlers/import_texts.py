@@ -14,28 +14,13 @@ from handlers.wording import short
 from storage.appendix import Problem
 from storage.import_job import ImportOutcome, Status
 from storage.import_units import NewUnit
-from storage.importer import ImportResult
+from storage.importer import AUDITED, ImportResult
 
 SHOWN_CODES = 15
 SHOWN_CHANGES = 8
 SHOWN_UNITS = 8
 SHOWN_ROWS = 6
 SHOWN_PROBLEMS = 10
-# The fields the importer compares, as a change is worded ("I.4: thời hạn, nội dung").
-FIELDS = (
-    "group_id",
-    "number",
-    "title",
-    "lead_unit_id",
-    "deadline_text",
-    "due_date",
-    "ongoing",
-    "expected_output",
-    "budget",
-    "notes",
-    "active",
-    "units",
-)
 
 
 def cut(lang: str, items: Sequence[str], shown: int, separator: str = ", ") -> str:
@@ -118,7 +103,7 @@ def _plan_lines(lang: str, result: ImportResult) -> list[str]:
 
 
 def _change(lang: str, code: str, fields: Mapping[str, object]) -> str:
-    words = [t(lang, f"import_field_{name}") for name in FIELDS if name in fields]
+    words = [t(lang, f"import_field_{name}") for name in AUDITED if name in fields]
     return f"{code} ({', '.join(words)})"
 
 

@@ -12,8 +12,9 @@ handler (the engines' 30 s timeout), and a busy failure is tried again: the impo
 nothing. Nothing waits for the import while holding the write lock (it is started after the
 step that asked for it has committed), so the wait always ends; but the dialogs' writes do wait
 for the importer's one transaction, as long as it lasts (bench/import_chat_bench.py measures
-it). On PostgreSQL nobody waits. A dry run writes too (in a transaction it rolls back), which
-would hold the dialogs up as long; on SQLite it runs on a snapshot copy of the database
+it; storage.import_writes keeps it short). On PostgreSQL nobody waits. A dry run writes
+only the new units a file names (rolled back at its end), but from that write on its whole
+comparison would hold the dialogs up; on SQLite it runs on a snapshot copy of the database
 instead, made with SQLite's online backup.
 """
 

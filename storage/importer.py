@@ -19,42 +19,24 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.appendix import COLUMN_NAMES, ParsedPlan, ParsedTask, Problem, parse_plan
 from storage.deadlines import DeadlineError, parse_deadline
+from storage.import_state import TASK_FIELDS, PlanState, StoredTask, read_plan
 from storage.import_units import NewUnit, create_units, unknown_units
-from storage.models import (
-    AuditLog,
-    ExtensionRequest,
-    ExtensionState,
-    Task,
-    TaskGroup,
-    TaskUnit,
-    Unit,
-)
-from storage.plan_choice import PlanOutcome, choose_plan
+from storage.import_writes import TaskRow, Writes, no_collection, write
+from storage.models import Unit
+from storage.plan_choice import Chosen, PlanOutcome, choose_plan
 from storage.plan_title import read_title
+from storage.repositories.plans import audit_created as plan_audit
 from storage.units import UnitIndex, seed_units
 
 Progress = Callable[[int, int], None]
 PROGRESS_EVERY = 500
-# Fields compared between the file and the database; a difference is an audited update.
-AUDITED = (
-    "group_id",
-    "number",
-    "title",
-    "lead_unit_id",
-    "deadline_text",
-    "due_date",
-    "ongoing",
-    "expected_output",
-    "budget",
-    "notes",
-    "active",
-    "units",
-)
+# Fields compared between the file and the database, in the order a change is worded; a
+# difference is an audited update.
+AUDITED = (*TASK_FIELDS, "units")
 
 
 class ImportProblems(Exception):
@@ -139,39 +121,70 @@ async def import_plan(
     AnotherPlanPresent: `keep_other_plan` is set and the database holds tasks this file would
     change (the demo's guard). The tasks go to the plan `plan_name` names (created when new),
     or as storage.plan_choice decides without it: PlanNeeded when several plans exist,
-    PlanNameTaken when a new plan's name or `plan_short` is another plan's. Everything else
-    (codes, groups, the half-plan guard) is looked at within that plan only."""
+    PlanNameTaken when a new plan's name or `plan_short` is another plan's (these come before
+    the file's own problems). Everything else (codes, groups, the half-plan guard) is looked
+    at within that plan only.
+
+    Everything is read and decided before the tasks are written, in a few bulk statements
+    (storage.import_writes): on SQLite the first write takes the one write lock every dialog
+    waits for. Only new units (`add_units`) and a new plan are written earlier, as their ids
+    are needed; a dry run writes nothing more than those, and rolls them back."""
     plan = await asyncio.to_thread(
         parse_plan, path, sheet=sheet, max_bytes=max_bytes, max_rows=max_rows
     )
     async with sessions() as session:
         try:
-            title = read_title(plan.title_rows)
-            chosen = await choose_plan(
-                session, plan_name, plan_short, title, path, datetime.now(UTC), actor
-            )
-            await seed_units(session)
-            index = await UnitIndex.load(session)
-            new_units = _check(plan, index, add_units or dry_run, add_units)
-            if new_units:
-                await create_units(session, new_units, index, actor, datetime.now(UTC))
-            rows = _resolve(plan, index)
-            result = await _apply(
-                session, plan, rows, actor, progress, replace or dry_run, chosen.plan.id
-            )
-            result.plan = chosen.outcome()
-            result.dry_run, result.sheet = dry_run, plan.sheet
-            result.new_units, result.units_added = new_units, add_units and bool(new_units)
-            if keep_other_plan and result.tasks_before and result.changed:
-                raise AnotherPlanPresent(result.tasks_before)
-            if dry_run:
-                await session.rollback()
-            else:
-                await session.commit()
+            rows, new_units, refused = await _units(session, plan, add_units, dry_run, actor)
+            # A new plan is written as it is chosen: SQLite's write lock may be held from here.
+            with no_collection():
+                chosen = await choose_plan(
+                    session,
+                    plan_name,
+                    plan_short,
+                    read_title(plan.title_rows),
+                    path,
+                    datetime.now(UTC),
+                    actor,
+                )
+                if refused:  # after the plan's own refusals, which have always come first
+                    raise refused
+                result, writes = await _apply(
+                    session, plan, rows, actor, progress, replace or dry_run, chosen
+                )
+                result.plan = chosen.outcome()
+                result.dry_run, result.sheet = dry_run, plan.sheet
+                result.new_units, result.units_added = new_units, add_units and bool(new_units)
+                if keep_other_plan and result.tasks_before and result.changed:
+                    raise AnotherPlanPresent(result.tasks_before)
+                if dry_run:
+                    await session.rollback()
+                else:
+                    await write(session, writes, chosen.plan)
+                    if chosen.created:
+                        plan_audit(session, chosen.plan, writes.now, actor)
+                    await session.commit()
             return result
         except BaseException:
             await session.rollback()
             raise
+
+
+async def _units(
+    session: AsyncSession, plan: ParsedPlan, add_units: bool, dry_run: bool, actor: str
+) -> tuple[list[_Row], list[NewUnit], ImportProblems | None]:
+    """The file's rows with their units (new units created when they may be), or why not.
+
+    Units are every plan's, so this comes before the plan is chosen: choosing a new plan
+    writes it at once, and the checking would then hold SQLite's write lock."""
+    await seed_units(session)
+    index = await UnitIndex.load(session)
+    try:
+        new_units = _check(plan, index, add_units or dry_run, add_units)
+    except ImportProblems as exc:
+        return [], [], exc
+    if new_units:
+        await create_units(session, new_units, index, actor, datetime.now(UTC))
+    return _resolve(plan, index), new_units, None
 
 
 def _check(plan: ParsedPlan, index: UnitIndex, may_add: bool, add_units: bool) -> list[NewUnit]:
@@ -269,106 +282,93 @@ async def _apply(
     actor: str,
     progress: Progress | None,
     replace: bool,
-    plan_id: int,
-) -> ImportResult:
+    chosen: Chosen,
+) -> tuple[ImportResult, Writes]:
+    """What the file changes in the chosen plan, and the writes that make it so."""
+    # A plan created just now holds nothing; and what choosing the plan changed in it stays
+    # unwritten while the plan is read.
+    with session.no_autoflush:
+        state = PlanState() if chosen.created else await read_plan(session, chosen.plan.id)
     now = datetime.now(UTC)
     result = ImportResult(groups=len(plan.groups), tasks=len(rows))
-    in_plan = select(Task).where(Task.plan_id == plan_id)
-    existing = {t.code: t for t in (await session.scalars(in_plan)).all()}
     in_file = {row.task.code for row in rows}
-    active = [code for code, task in existing.items() if task.active]
+    active = [code for code, task in state.tasks.items() if task.active]
     missing = [code for code in active if code not in in_file]
-    result.active_before, result.tasks_before = len(active), len(existing)
+    result.active_before, result.tasks_before = len(active), len(state.tasks)
     if len(missing) * 2 > len(active):
         if not replace:
             raise PlanWouldBeReplaced(missing, len(active))
         result.needs_replace = True
-    groups = await _upsert_groups(session, plan, actor, now, plan_id)
-    extended = await _extended(session, plan_id)
+    writes = Writes(now, group_ids={number: group.id for number, group in state.groups.items()})
+    _groups(plan, state, writes, actor)
     for done, row in enumerate(rows, start=1):
-        row.values["group_id"] = groups[row.task.group_number].id
-        task = existing.get(row.task.code)
-        if task is None:
-            _create(session, row, now, actor, plan_id)
+        row.values["group_id"] = writes.group_ids.get(row.task.group_number)
+        stored = state.tasks.get(row.task.code)
+        if stored is None:
+            _create(writes, row, actor)
             result.created.append(row.task.code)
         else:
-            _keep_extension(task, row, extended.get(task.id))
-            changes = _update(task, row, now)
-            if "units" in changes:
-                await _replace_units(session, task, row.values["units"])
+            _keep_extension(stored, row, state.extended.get(stored.id))
+            changes = _update(writes, stored, row)
             if changes:
-                result.updated[task.code] = changes
-                session.add(_audit(now, actor, "task.updated", task.code, changes))
+                result.updated[row.task.code] = changes
+                audit = _audit(now, actor, "task.updated", row.task.code, changes)
+                # Moved into a group this import creates: the entry names its id, known later.
+                late = row.values["group_id"] is None
+                (writes.late_audits if late else writes.audits).append(audit)
             else:
                 result.unchanged += 1
         if progress and (done % PROGRESS_EVERY == 0 or done == len(rows)):
             progress(done, len(rows))
-    for code, task in existing.items():
-        if task.active and code not in in_file:
-            task.active, task.updated_at = False, now
+    for code, stored in state.tasks.items():
+        if stored.active and code not in in_file:
+            writes.gone.append(stored.id)
             result.disappeared.append(code)
-            session.add(_audit(now, actor, "task.missing_from_import", code, {}))
+            writes.audits.append(_audit(now, actor, "task.missing_from_import", code, {}))
     result.ongoing = sum(1 for row in rows if row.values["ongoing"])
-    await session.flush()
-    return result
+    return result, writes
 
 
-async def _upsert_groups(
-    session: AsyncSession, plan: ParsedPlan, actor: str, now: datetime, plan_id: int
-) -> dict[int, TaskGroup]:
-    in_plan = select(TaskGroup).where(TaskGroup.plan_id == plan_id)
-    groups = {g.number: g for g in (await session.scalars(in_plan)).all()}
+def _groups(plan: ParsedPlan, state: PlanState, writes: Writes, actor: str) -> None:
+    """The file's groups: new ones to create, renamed ones (a group is never removed)."""
+    names = {number: group.name for number, group in state.groups.items()}
     for parsed in plan.groups:
-        group = groups.get(parsed.number)
-        if group is None:
-            group = TaskGroup(
-                plan_id=plan_id, number=parsed.number, roman=parsed.roman, name=parsed.name
-            )
-            session.add(group)
-            groups[parsed.number] = group
-            session.add(_audit(now, actor, "group.created", parsed.roman, {"name": parsed.name}))
-        elif group.name != parsed.name and parsed.name:
-            session.add(
-                _audit(
-                    now, actor, "group.updated", parsed.roman, {"name": [group.name, parsed.name]}
-                )
-            )
-            group.name = parsed.name
-    await session.flush()
-    return groups
+        name = names.get(parsed.number)
+        if name is None:
+            writes.new_groups[parsed.number] = {
+                "number": parsed.number,
+                "roman": parsed.roman,
+                "name": parsed.name,
+            }
+            details: dict[str, Any] = {"name": parsed.name}
+            writes.audits.append(_audit(writes.now, actor, "group.created", parsed.roman, details))
+        elif name != parsed.name and parsed.name:
+            details = {"name": [name, parsed.name]}
+            writes.audits.append(_audit(writes.now, actor, "group.updated", parsed.roman, details))
+            if parsed.number in writes.new_groups:  # the file names a new group twice
+                writes.new_groups[parsed.number]["name"] = parsed.name
+            else:
+                writes.renamed_groups[state.groups[parsed.number].id] = parsed.name
+        else:
+            continue
+        names[parsed.number] = parsed.name
 
 
-def _create(session: AsyncSession, row: _Row, now: datetime, actor: str, plan_id: int) -> None:
-    values = dict(row.values)
-    units = values.pop("units")
-    task = Task(
-        plan_id=plan_id,
+def _create(writes: Writes, row: _Row, actor: str) -> None:
+    """A new task of the plan (its plan's id is filled in as it is written)."""
+    columns = {name: value for name, value in row.values.items() if name != "units"}
+    columns.update(
         code=row.task.code,
         position=row.task.position,
-        created_at=now,
-        updated_at=now,
-        **values,
+        created_at=writes.now,
+        updated_at=writes.now,
     )
-    task.units = [TaskUnit(unit_id=u, role=r, position=i) for i, (u, r) in enumerate(units)]
-    session.add(task)
-    session.add(_audit(now, actor, "task.created", row.task.code, {"title": row.task.title}))
+    writes.new_tasks.append(TaskRow(row.task.group_number, columns, row.values["units"]))
+    details = {"title": row.task.title}
+    writes.audits.append(_audit(writes.now, actor, "task.created", row.task.code, details))
 
 
-async def _extended(session: AsyncSession, plan_id: int) -> dict[int, date]:
-    """The tasks whose due date is an approved extension's: {task id: that date}."""
-    rows = await session.execute(
-        select(Task.id, ExtensionRequest.proposed_date)
-        .join(ExtensionRequest, ExtensionRequest.task_id == Task.id)
-        .where(
-            Task.plan_id == plan_id,
-            ExtensionRequest.state == ExtensionState.APPROVED,
-            ExtensionRequest.proposed_date == Task.due_date,
-        )
-    )
-    return {task_id: proposed for task_id, proposed in rows.all()}
-
-
-def _keep_extension(task: Task, row: _Row, extended_to: date | None) -> None:
+def _keep_extension(stored: StoredTask, row: _Row, extended_to: date | None) -> None:
     """An approved extension stands against an appendix that still shows an earlier (or no)
     deadline: re-importing the same file must not move the due date back. A file whose
     deadline is as late or later decides again."""
@@ -377,33 +377,27 @@ def _keep_extension(task: Task, row: _Row, extended_to: date | None) -> None:
     in_file = row.values["due_date"]
     if in_file is None or in_file < extended_to:
         for name in ("deadline_text", "due_date", "ongoing"):
-            row.values[name] = getattr(task, name)
+            row.values[name] = stored.values[name]
 
 
-def _update(task: Task, row: _Row, now: datetime) -> dict[str, list[Any]]:
+def _update(writes: Writes, stored: StoredTask, row: _Row) -> dict[str, list[Any]]:
+    """The audited changes of a stored task, and its update (or only its new position)."""
     changes: dict[str, list[Any]] = {}
-    current_units = [(tu.unit_id, tu.role) for tu in task.units]
     for name in AUDITED:
-        old = current_units if name == "units" else getattr(task, name)
-        new = row.values[name]
+        old, new = stored.values[name], row.values[name]
         if old != new:
             changes[name] = [_plain(old), _plain(new)]
-    task.position = row.task.position
+    if row.values["group_id"] is None:  # a group this import creates: its id comes later
+        writes.new_group_changes.append((changes["group_id"], row.task.group_number))
     if not changes:
+        if stored.position != row.task.position:
+            writes.moved.append({"id": stored.id, "position": row.task.position})
         return changes
-    for name, value in row.values.items():
-        if name != "units":
-            setattr(task, name, value)
-    task.updated_at = now
+    columns = {name: value for name, value in row.values.items() if name != "units"}
+    columns.update(id=stored.id, position=row.task.position, updated_at=writes.now)
+    units = row.values["units"] if "units" in changes else None
+    writes.changed_tasks.append(TaskRow(row.task.group_number, columns, units))
     return changes
-
-
-async def _replace_units(session: AsyncSession, task: Task, units: list[tuple[int, str]]) -> None:
-    # The old rows are deleted first: a flush would otherwise insert before deleting and
-    # trip the (task, unit, role) uniqueness.
-    task.units.clear()
-    await session.flush()
-    task.units = [TaskUnit(unit_id=u, role=r, position=i) for i, (u, r) in enumerate(units)]
 
 
 def _plain(value: Any) -> Any:
@@ -414,12 +408,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _audit(now: datetime, actor: str, action: str, code: str, details: dict[str, Any]) -> AuditLog:
-    return AuditLog(
-        at=now,
-        actor=actor,
-        action=action,
-        entity="task" if action.startswith("task") else "group",
-        entity_id=code,
-        details=details,
-    )
+def _audit(
+    now: datetime, actor: str, action: str, code: str, details: dict[str, Any]
+) -> dict[str, Any]:
+    """An AuditLog row's columns."""
+    return {
+        "at": now,
+        "actor": actor,
+        "action": action,
+        "entity": "task" if action.startswith("task") else "group",
+        "entity_id": code,
+        "details": details,
+    }

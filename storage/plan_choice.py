@@ -87,19 +87,19 @@ async def choose_plan(
     now: datetime,
     actor: str,
 ) -> Chosen:
-    """The plan to import into, created (in the session) when it is new. PlanNeeded when
-    several plans exist and `wanted` is None; OtherDecision when one exists, `wanted` is None
-    and the file cites another document; PlanNameTaken when a new plan's name or short name
-    is another plan's."""
+    """The plan to import into, created when it is new (added to the session: written at its
+    next flush). PlanNeeded when several plans exist and `wanted` is None; OtherDecision when
+    one exists, `wanted` is None and the file cites another document; PlanNameTaken when a new
+    plan's name or short name is another plan's."""
     plans = await plan_store.every(session)
     found: Plan | None = None
     if wanted and wanted.strip():
         found = plan_store.match(plans, wanted)
         if found is None:
-            return await _create(session, plans, wanted.strip(), short, title, now, actor)
+            return _create(session, plans, wanted.strip(), short, title, now)
     elif not plans:
         name = title.name or name_from_file(path)
-        return await _create(session, plans, name, short, title, now, actor)
+        return _create(session, plans, name, short, title, now)
     elif len(plans) == 1:
         found = plans[0]
         if title.decision and found.decision and title.decision != found.decision:
@@ -109,14 +109,13 @@ async def choose_plan(
     return _update(session, found, short, title, now, actor)
 
 
-async def _create(
+def _create(
     session: AsyncSession,
     plans: list[Plan],
     name: str,
     short: str | None,
     title: PlanTitle,
     now: datetime,
-    actor: str,
 ) -> Chosen:
     taken = [text for plan in plans for text in (plan.name, plan.short_name)]
     if short and short.strip():
@@ -126,14 +125,13 @@ async def _create(
     else:
         short = short_name([name, title.name], title.decision, taken)
     plan_store.check_free(plans, name, short)
-    plan = await plan_store.create(
+    plan = plan_store.create(
         session,
         name=name,
         short=short,
         decision=title.decision,
         period=period_of(name) or title.period,
         now=now,
-        actor=actor,
     )
     return Chosen(plan, created=True)
 

@@ -71,16 +71,12 @@ def check_free(plans: list[Plan], name: str, short: str, itself: Plan | None = N
                 raise PlanNameTaken(text, other)
 
 
-async def create(
-    session: AsyncSession,
-    *,
-    name: str,
-    short: str,
-    decision: str,
-    period: str,
-    now: datetime,
-    actor: str,
+def create(
+    session: AsyncSession, *, name: str, short: str, decision: str, period: str, now: datetime
 ) -> Plan:
+    """A new plan, added to `session`: written, and given its id, at the next flush (an
+    import decides everything before its first write; see storage.import_writes). Audited
+    with audit_created once written."""
     plan = Plan(
         name=name,
         short_name=short,
@@ -90,10 +86,13 @@ async def create(
         created_at=now,
     )
     session.add(plan)
-    await session.flush()
-    details = {"name": name, "short_name": short, "decision": decision}
-    session.add(_audit(now, actor, "plan.created", plan, details))
     return plan
+
+
+def audit_created(session: AsyncSession, plan: Plan, now: datetime, actor: str) -> None:
+    """The audit entry of a plan `create` made, once written (it names the plan's id)."""
+    details = {"name": plan.name, "short_name": plan.short_name, "decision": plan.decision}
+    session.add(_audit(now, actor, "plan.created", plan, details))
 
 
 def set_decision(
