@@ -21,6 +21,7 @@ from handlers.i18n import number
 from handlers.options import CONFIRM, EDIT, FILES_DONE, PERCENT, SKIP, STATUS
 from handlers.steps import Answer, Finish, Refusal, Step
 from handlers.wording import deadline_words, reported_label, short
+from scheduler import digest_correction
 from storage.models import EvidenceFile, ReportKind, Task, TaskStatus
 from storage.repositories import evidence
 from storage.repositories import reports as report_store
@@ -312,6 +313,8 @@ async def _send(ctx: Ctx, task: Task) -> Reply:
         channel=ctx.event.channel,
         now=ctx.now,
     )
+    if submission.kind == ReportKind.REPORT:  # a digest already sent may have listed its unit
+        await digest_correction.report_filed(ctx.session, task.id, ctx.now, ctx.config)
     if submission.kind == ReportKind.CONTRIBUTION:
         text = ctx.t("contribution_sent", id=report.id, code=task_picker.code(ctx, task))
     else:

@@ -5,7 +5,8 @@ chart and an XLSX workbook; and its rows in the outbox, one per bound committee 
 The week runs from its Monday to "now" in the city's time zone (TIMEZONE). Everything is
 computed from one load of the figures' rows (storage.repositories.figures, a fixed handful of
 queries whatever the number of tasks and reports), so the text, the chart and the workbook
-always agree.
+always agree. The units listed as not reporting are kept with the row (``silent``), so that
+a late report can correct the digest already sent (scheduler.digest_correction).
 
 Outbox rows of a digest (kind "digest"; what the dispatcher sends):
 
@@ -24,7 +25,13 @@ Outbox rows of a digest (kind "digest"; what the dispatcher sends):
           {"path": "outbox-files/digest-2026-W48-telegram-1001234-3f9a…/tong-hop-2026-W48.xlsx",
            "file_name": "tong-hop-2026-W48.xlsx",
            "mime_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-        ]
+        ],
+        "silent": {                  # what a late report corrects (scheduler.digest_correction)
+          "start": "2026-11-23", "end": "2026-11-27",
+          "lines": "Đơn vị chưa báo cáo từ 23/11/2026 đến 27/11/2026 (2 đơn vị):\n- Sở …",
+          "units": [{"id": 7, "name": "Sở Tư pháp", "short": "STP", "owed": 2,
+                     "missing": [31], "last": "2026-03-20"}, …]   # missing: task ids
+        }
       }
 
   ``path`` is relative to DATA_DIR with "/" separators (as EvidenceFile.storage_path), in a
@@ -40,7 +47,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -49,6 +56,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.i18n import day, t
 from handlers.status_report import status_text
 from scheduler.digest_chart import chart_png
+from scheduler.digest_correction import SILENT, Silence, silence_of
+from scheduler.digest_week import KIND, digest_key, week_label, week_of
 from scheduler.digest_xlsx import XLSX_MIME, workbook_xlsx
 from storage.atomic import write_atomically
 from storage.figures import Figures, Period, Source, compute
@@ -57,7 +66,6 @@ from storage.outbox_files import FILES_DIR, files_folder
 from storage.repositories import bound_chats, outbox
 from storage.repositories.figures import load_source
 
-KIND = "digest"
 PNG_MIME = "image/png"
 
 
@@ -72,6 +80,7 @@ class Digest:
     text: str
     chart: bytes  # PNG
     workbook: bytes  # XLSX
+    silence: Silence  # the units listed as not reporting, as a late report corrects them
 
     @property
     def chart_name(self) -> str:
@@ -97,17 +106,6 @@ def workbook_file_name(week: str) -> str:
     return f"tong-hop-{week}.xlsx"
 
 
-def week_of(now: datetime, tz: ZoneInfo) -> Period:
-    """From the Monday of `now`'s week to `now`'s day, in the city's calendar."""
-    today = now.astimezone(tz).date()
-    return Period(today - timedelta(days=today.weekday()), today, tz)
-
-
-def week_label(period: Period) -> str:
-    year, week, _ = period.start.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
 async def build_digest(session: AsyncSession, now: datetime, tz: ZoneInfo, lang: str) -> Digest:
     """The digest of the followed plans as of `now` (aware) for the week up to it, in `lang`."""
     period = week_of(now, tz)
@@ -122,6 +120,7 @@ def digest_of(source: Source, period: Period, lang: str) -> Digest:
     figures = compute(source, period.end)
     week = week_label(period)
     return Digest(
+        silence=silence_of(source, figures, period, lang),
         week=week,
         period=period,
         figures=figures,
@@ -157,10 +156,6 @@ class Queued:
     title: str
     key: str
     new: bool
-
-
-def digest_key(week: str, channel: str, chat_id: str) -> str:
-    return f"{KIND}:{week}:{channel}:{chat_id}"
 
 
 async def enqueue_digest(
@@ -217,4 +212,5 @@ def payload(digest: Digest, files: list[dict[str, str]]) -> dict[str, object]:
         "columns": 1,
         "extras": {"lang": digest.lang, "week": digest.week},
         "files": files,
+        SILENT: digest.silence.to_json(),
     }

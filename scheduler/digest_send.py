@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scheduler import digest_correction
 from scheduler.calendar import WorkingCalendar
 from scheduler.digest import (
     Digest,
@@ -85,6 +87,9 @@ async def send_week(
     queued = await enqueue_digest(
         session, digest, data_dir=data_dir, now=now, not_before=not_before
     )
+    # A report committed while the chart and the workbook were drawn is not in the text: the
+    # digest just written is corrected at once (after it, in its chat's order).
+    await digest_correction.correct(session, now, calendar.tz, partial(_same, calendar))
     # A row another instance wrote between the look and the insert: read it too.
     earlier = await earlier_rows(session, {item.key for item in queued if not item.new})
     return WeekSend(week, period, not_before, queued, earlier, digest)
@@ -108,3 +113,7 @@ def _aware(value: datetime) -> datetime:
 
 def _aware_or_none(value: datetime | None) -> datetime | None:
     return None if value is None else _aware(value)
+
+
+async def _same(calendar: WorkingCalendar) -> WorkingCalendar:
+    return calendar

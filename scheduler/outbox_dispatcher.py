@@ -15,6 +15,10 @@ What the platform answers decides what follows:
   on that messenger.
 - a refusal that retrying would not change: failed with the reason.
 
+A row may edit the messages of another row instead of sending new ones (a weekly digest
+corrected): its payload names that row (outbox.EDITS), whose messages' ids, kept when it was
+sent, are read just before the edit goes out; until that row is sent the edit waits for it.
+
 A step's replies skip the claim: the process that handled the update writes them already held
 (storage.repositories.outbox.add_claimed with `holder`) and hands them to `send_now`, which
 puts them in their chat's lane at once; an answer waits only for a hold the platform asked for,
@@ -58,7 +62,9 @@ REPLY = "reply"  # a step's answer to whoever wrote (handlers.replies.KIND)
 
 @dataclass(frozen=True)
 class Delivered:
-    """The platform confirmed the message."""
+    """The platform confirmed the message, and gave it `message_id` (where it gives one)."""
+
+    message_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +165,7 @@ class _Row:
     attempts: int
     sent_parts: int
     messages: Sequence[Any] | None = None
+    ids: list[str | None] = field(default_factory=list)  # the platform's, of each piece sent
     error: str = ""
     tried: bool = False  # changed since claimed: given back with its attempts and progress
     watch: _Watch | None = None
@@ -302,7 +309,8 @@ class OutboxDispatcher:
                 continue
             lane.parked_until, lane.parked_wall = 0.0, None
             sent_parts = int(item.payload.get(SENT_PARTS) or 0)
-            row = _Row(item, item.attempts, sent_parts, watch=watch)
+            sent_ids = list(item.platform_ids[:sent_parts])
+            row = _Row(item, item.attempts, sent_parts, ids=sent_ids, watch=watch)
             if watch is not None and self.limiters[item.channel].held_for(item.chat_id) > 0:
                 watch.settle(False)  # its chat waits for the platform: so will this row
             self._rows[item.id] = row
@@ -376,8 +384,11 @@ class OutboxDispatcher:
         """Send every piece of `row`, then mark it; False when the chat must wait long."""
         sender, limiter = self.senders[lane.channel], self.limiters[lane.channel]
         if row.messages is None:
+            payload = await self._with_edited_ids(lane, row)
+            if payload is None:
+                return True
             try:
-                row.messages = list(await sender.prepare(lane.chat, row.claimed.payload))
+                row.messages = list(await sender.prepare(lane.chat, payload))
             except Exception as exc:
                 log.exception("outbox message %s cannot be rendered", row.claimed.id)
                 await self._failed(lane, row, f"{type(exc).__name__}: {exc}", gone=False)
@@ -402,6 +413,28 @@ class OutboxDispatcher:
         await self._settled(row.claimed)
         return True
 
+    async def _with_edited_ids(self, lane: _Lane, row: _Row) -> dict[str, Any] | None:
+        """The row's payload, with the platform's ids of the messages it edits when it names a
+        row to edit (outbox.EDITS); None when it cannot be sent now: given back until that row
+        is sent, or failed when that row never will be."""
+        payload = row.claimed.payload
+        key = payload.get(outbox.EDITS)
+        if not isinstance(key, str):
+            return payload
+        async with self.sessions() as session:
+            target = await outbox.sent_as(session, key)
+        if target is not None and target.state == outbox.SENT and any(target.platform_ids):
+            ids = list(target.platform_ids)
+            return {**payload, outbox.EDIT_IDS: ids, outbox.EDIT_FILES: target.files}
+        if target is None or target.state == outbox.FAILED or target.state == outbox.SENT:
+            # Nothing to edit: never delivered, or sent before its ids were kept.
+            await self._failed(lane, row, f"the message to edit ({key}) is not there", gone=False)
+            return None
+        self._note(row, f"waiting for {key} to be sent")
+        later = self.clock.now() + timedelta(seconds=self._backoff(row.attempts))
+        await self._write(partial(self._give_back, row=row, not_before=later))
+        return None
+
     async def _settled(self, claimed: Claimed) -> None:
         hook = self.on_settled.get(claimed.kind)
         if hook is not None:
@@ -411,7 +444,8 @@ class OutboxDispatcher:
         """Act on one answer; False when the row is finished (failed) and nothing follows."""
         limiter = self.limiters[lane.channel]
         match outcome:
-            case Delivered():
+            case Delivered(message_id):
+                row.ids.append(message_id)
                 row.sent_parts += 1
                 row.tried = True  # a split message keeps what already went out
             case Flooded(seconds, reason):
@@ -529,6 +563,7 @@ class OutboxDispatcher:
             row.attempts,
             row.sent_parts,
             row.claimed.payload,
+            row.ids,
         )
 
     # ---- the database ------------------------------------------------------------------
@@ -549,7 +584,9 @@ class OutboxDispatcher:
             async def change(session: AsyncSession, batch: list[tuple[_Row, Any]] = batch) -> Any:
                 now = self.clock.now()
                 return [
-                    await outbox.mark_sent(session, r.claimed.id, self.instance, now, r.attempts)
+                    await outbox.mark_sent(
+                        session, r.claimed.id, self.instance, now, r.attempts, r.ids
+                    )
                     for r, _ in batch
                 ]
 

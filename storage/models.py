@@ -394,7 +394,11 @@ class OutboxMessage(Base):
     """A message to deliver; `key` makes enqueueing idempotent across instances."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_state_due", "state", "not_before"),)
+    __table_args__ = (
+        Index("ix_outbox_state_due", "state", "not_before"),
+        # A chat's messages, newest first: what a person last saw (outbox.last_sent_payload).
+        Index("ix_outbox_chat", "channel", "chat_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -410,6 +414,9 @@ class OutboxMessage(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = _now_column()
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The platform's id of each message the row became, in the order sent (None where the
+    # platform gives none, as Zalo): what a later row needs to edit them (a digest corrected).
+    platform_ids: Mapped[list[str | None] | None] = mapped_column(JSON)
 
 
 class BoundChat(Base):

@@ -71,8 +71,10 @@ class Channel(Protocol):
         """A reply's options as lines of text, for a platform without buttons."""
         ...
 
-    async def send(self, chat_id: str, message: Message) -> None:
-        """Send one message; raises ChatFlooded, Unreachable, Transient or a refusal."""
+    async def send(self, chat_id: str, message: Message) -> str | None:
+        """Send one message; raises ChatFlooded, Unreachable, Transient or a refusal. Returns
+        the platform's id of the message (the one edited, for an edit), or None where the
+        platform gives none (an adapter may simply return nothing)."""
         ...
 
 

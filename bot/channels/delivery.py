@@ -32,7 +32,7 @@ from handlers.events import Incoming, OutgoingFile, Reply
 from handlers.i18n import t
 from scheduler import rate_limit
 from scheduler.outbox_dispatcher import (
-    DELIVERED,
+    Delivered,
     Flooded,
     Gone,
     OutboxDispatcher,
@@ -42,6 +42,7 @@ from scheduler.outbox_dispatcher import (
     new_instance,
 )
 from scheduler.rate_limit import ChannelLimits
+from storage.repositories.outbox import EDIT_FILES, EDIT_IDS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -183,8 +184,27 @@ class OutboxSender:
         if files:
             reply = replace(reply, files=files)
         lang = reply.extras.get("lang") or self.default_language
+        if EDIT_IDS in payload:
+            documents = int(payload.get(EDIT_FILES) or 0)
+            return await self._edits(reply, lang, payload[EDIT_IDS], documents)
         edit_of = payload.get("edit_of")
         return await render(self.channel, reply, lang, self.links, edit_of and str(edit_of))
+
+    async def _edits(
+        self, reply: Reply, lang: str, ids: list[str | None], files: int
+    ) -> list[Message]:
+        """`reply`'s text written over the text messages of an earlier row (`ids`, of which the
+        last `files` were its documents): piece by piece, split as that row's text was, so a
+        change in one part edits that part (the others are "not modified", which is fine).
+        Cut into as many pieces as there are messages when it is shorter; a piece more than
+        there were messages (it grew) goes out as a new message."""
+        texts = ids[: len(ids) - files] if self.channel.abilities.documents else ids
+        messages = await render(self.channel, replace(reply, files=()), lang, self.links)
+        pieces = _spread([m.text for m in messages], len(texts))
+        return [
+            Message(piece, edit_of=texts[i] if i < len(texts) else None)
+            for i, piece in enumerate(pieces)
+        ]
 
     async def _files(self, kept: list[dict[str, str]]) -> tuple[OutgoingFile, ...]:
         if not kept:
@@ -200,7 +220,7 @@ class OutboxSender:
 
     async def send(self, chat_id: str, message: Any) -> Outcome:
         try:
-            await self.channel.send(chat_id, message)
+            message_id = await self.channel.send(chat_id, message)
         except ChatFlooded as flood:
             return Flooded(flood.seconds, str(flood))
         except Unreachable as exc:
@@ -210,7 +230,22 @@ class OutboxSender:
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"
             return Gone(reason) if _GONE.search(reason) else Refused(reason)
-        return DELIVERED
+        return Delivered(message_id)
 
     def is_group(self, chat_id: str) -> bool:
         return self._is_group(chat_id)
+
+
+def _spread(pieces: list[str], count: int) -> list[str]:
+    """`pieces` cut further at line ends, the last piece of several lines in two, until there
+    are `count` of them (or no piece has two lines left): a shorter text still fills every
+    message it replaces, and the pieces before the cut stay as they were."""
+    pieces = list(pieces)
+    while len(pieces) < count:
+        cuttable = [i for i, piece in enumerate(pieces) if "\n" in piece]
+        if not cuttable:
+            break
+        lines = pieces[cuttable[-1]].split("\n")
+        half = len(lines) // 2
+        pieces[cuttable[-1] : cuttable[-1] + 1] = ["\n".join(lines[:half]), "\n".join(lines[half:])]
+    return pieces

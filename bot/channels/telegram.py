@@ -212,12 +212,15 @@ class TelegramChannel:
 
         return read
 
-    async def send(self, chat_id: str, message: Message) -> None:
-        """Send one message; a prompt is edited in place when a button was pressed."""
+    async def send(self, chat_id: str, message: Message) -> str:
+        """Send one message, a prompt edited in place when a button was pressed; the id
+        Telegram gave it (an edited message keeps its id)."""
         if message.document is not None:
             doc = message.document
-            await self._call(self.bot.send_document, chat_id, doc.content, filename=doc.file_name)
-            return
+            sent = await self._call(
+                self.bot.send_document, chat_id, doc.content, filename=doc.file_name
+            )
+            return str(sent.message_id)
         markup = keyboard(message.options, message.columns)
         if message.edit_of is not None:
             try:
@@ -228,12 +231,13 @@ class TelegramChannel:
                     message_id=int(message.edit_of),
                     reply_markup=markup,
                 )
-                return
+                return message.edit_of
             except BadRequest as exc:
                 if "not modified" in str(exc).lower():
-                    return
+                    return message.edit_of
                 log.info("could not edit message %s (%s); sending anew", message.edit_of, exc)
-        await self._call(self.bot.send_message, chat_id, message.text, reply_markup=markup)
+        sent = await self._call(self.bot.send_message, chat_id, message.text, reply_markup=markup)
+        return str(sent.message_id)
 
     async def _call(self, method: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
         """Call the Bot API once, its faults named as the core knows them."""

@@ -26,6 +26,13 @@ PENDING, SENDING = OutboxState.PENDING.value, OutboxState.SENDING.value
 SENT, FAILED = OutboxState.SENT.value, OutboxState.FAILED.value
 # Kept in the payload of a message split into several: how many pieces already went out.
 SENT_PARTS = "sent_parts"
+# A payload field naming (by key) the row whose messages this row rewrites in place: when it
+# is sent, the dispatcher adds the platform's ids of that row's messages (EDIT_IDS) and how many
+# files it carried (EDIT_FILES: they were its last messages), read then, since the row it edits
+# may not have been sent yet when the edit was decided.
+EDITS = "edits"
+EDIT_IDS = "edit_ids"
+EDIT_FILES = "edit_files"
 MAX_ERROR = 500
 
 
@@ -148,6 +155,8 @@ class Claimed:
     payload: dict[str, Any]
     attempts: int
     created_at: datetime
+    # The platform's ids of the pieces already sent (a split message given back half-way).
+    platform_ids: tuple[str | None, ...] = ()
 
 
 async def add_claimed(
@@ -217,11 +226,16 @@ async def claim(
             OutboxMessage.payload,
             OutboxMessage.attempts,
             OutboxMessage.created_at,
+            OutboxMessage.platform_ids,
         )
         .execution_options(synchronize_session=False)
     )
     rows = (await session.execute(statement)).all()
-    return sorted((Claimed(*row) for row in rows), key=lambda row: row.id)
+    claimed = [
+        Claimed(row_id, key, channel, chat_id, kind, payload, attempts, created, tuple(ids or ()))
+        for row_id, key, channel, chat_id, kind, payload, attempts, created, ids in rows
+    ]
+    return sorted(claimed, key=lambda row: row.id)
 
 
 async def renew(
@@ -233,11 +247,24 @@ async def renew(
 
 
 async def mark_sent(
-    session: AsyncSession, row_id: int, instance: str, now: datetime, attempts: int = 0
+    session: AsyncSession,
+    row_id: int,
+    instance: str,
+    now: datetime,
+    attempts: int = 0,
+    platform_ids: Sequence[str | None] = (),
 ) -> bool:
-    """The platform confirmed the message; False when this instance no longer held it."""
+    """The platform confirmed the message (its pieces got `platform_ids`); False when this
+    instance no longer held it."""
     done = await _change_held(
-        session, instance, [row_id], state=SENT, sent_at=now, attempts=attempts, lease_until=None
+        session,
+        instance,
+        [row_id],
+        state=SENT,
+        sent_at=now,
+        attempts=attempts,
+        lease_until=None,
+        platform_ids=list(platform_ids) or None,
     )
     return done == 1
 
@@ -267,13 +294,16 @@ async def retry_later(
     attempts: int,
     sent_parts: int = 0,
     payload: dict[str, Any] | None = None,
+    platform_ids: Sequence[str | None] = (),
 ) -> bool:
     """Back to pending until `not_before` (a passing fault, or a wait the platform asked for),
     with `attempts` tries so far; never dropped, however many. `sent_parts` (with the row's
-    `payload`) keeps the pieces of a split message that already went out from going again."""
+    `payload`) keeps the pieces of a split message that already went out from going again, and
+    `platform_ids` their ids."""
     values: dict[str, Any] = {"attempts": attempts, "last_error": error[:MAX_ERROR]}
     if sent_parts and payload is not None:
         values["payload"] = {**payload, SENT_PARTS: sent_parts}
+        values["platform_ids"] = list(platform_ids)[:sent_parts] or None
     done = await _change_held(session, instance, [row_id], **_waiting(not_before), **values)
     return done == 1
 
@@ -434,3 +464,86 @@ async def states_of(
     return [
         (key, state, created, not_before, sent) for key, state, created, not_before, sent in rows
     ]
+
+
+@dataclass(frozen=True)
+class Sent:
+    """Where a row stands and what it became: the platform's ids of its messages (empty until
+    sent, or where the platform gives none) and how many files its payload carried."""
+
+    state: str
+    platform_ids: tuple[str | None, ...]
+    files: int
+
+
+async def sent_as(session: AsyncSession, key: str) -> Sent | None:
+    """The row with `key` as a row editing it needs it; None when there is none."""
+    row = (
+        await session.execute(
+            select(OutboxMessage.state, OutboxMessage.platform_ids, OutboxMessage.payload).where(
+                OutboxMessage.key == key
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    state, ids, payload = row
+    return Sent(state, tuple(ids or ()), len((payload or {}).get("files") or []))
+
+
+@dataclass(frozen=True)
+class Row:
+    """A row as a later decision about it needs it."""
+
+    key: str
+    channel: str
+    chat_id: str
+    state: str
+    not_before: datetime
+    payload: dict[str, Any]
+
+
+async def rows_of(
+    session: AsyncSession, keys: Sequence[str], *, for_update: bool = False
+) -> list[Row]:
+    """The rows with these keys; `for_update`: locked until the caller's transaction ends
+    (PostgreSQL: FOR UPDATE; SQLite's one writer already holds the database once a transaction
+    has written), so that decisions taken from them one after another each see the one
+    before."""
+    if not keys:
+        return []
+    query = (
+        select(
+            OutboxMessage.key,
+            OutboxMessage.channel,
+            OutboxMessage.chat_id,
+            OutboxMessage.state,
+            OutboxMessage.not_before,
+            OutboxMessage.payload,
+        )
+        .where(OutboxMessage.key.in_(list(keys)))
+        .order_by(OutboxMessage.key)  # always in the same order: two lockers never deadlock
+    )
+    if for_update and _dialect(session) == "postgresql":
+        query = query.with_for_update()
+    return [Row(*row) for row in (await session.execute(query)).all()]
+
+
+async def last_sent_payload(
+    session: AsyncSession, channel: str, chat_id: str
+) -> dict[str, Any] | None:
+    """The payload of the last message that went out to a chat (None before the first): what
+    the person last saw, e.g. a reminder whose options a platform without buttons showed as
+    numbered lines, answered afterwards by their number (handlers.router)."""
+    query = (
+        select(OutboxMessage.payload)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.state == SENT,
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
+    payload = await session.scalar(query)
+    return payload if isinstance(payload, dict) else None

@@ -15,7 +15,7 @@ unit of work early.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -207,3 +207,22 @@ async def every_report(
 
 async def count_for_task(session: AsyncSession, task_id: int) -> int:
     return int(await session.scalar(select(func.count()).where(Report.task_id == task_id)) or 0)
+
+
+async def reported_since(
+    session: AsyncSession, task_ids: Collection[int], since: datetime
+) -> dict[int, datetime]:
+    """Of `task_ids`, those with a report (not a contribution: it does not count as the task
+    reported on) filed from `since` on, each with the time of its latest one."""
+    if not task_ids:
+        return {}
+    rows = await session.execute(
+        select(Report.task_id, func.max(Report.created_at))
+        .where(
+            Report.kind == ReportKind.REPORT,
+            Report.created_at >= since,
+            Report.task_id.in_(list(task_ids)),
+        )
+        .group_by(Report.task_id)
+    )
+    return {task_id: at for task_id, at in rows.all()}
