@@ -4,6 +4,7 @@ the step the person stands at."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from handlers import registration, registry  # noqa: F401  (registry fills the tables)
 from handlers.context import Ctx
@@ -11,8 +12,8 @@ from handlers.events import Reply
 from handlers.options import REPORT_NOW, parse
 from handlers.permissions import actor, check
 from handlers.roles import TABLE
-from handlers.steps import advance, resolve
-from storage.repositories import audit, invites
+from handlers.steps import advance, pick, resolve
+from storage.repositories import audit, invites, outbox
 
 _CODE = re.compile(r"^[A-Za-z0-9]{6,12}$")
 
@@ -40,6 +41,10 @@ async def route(ctx: Ctx) -> list[Reply]:
         if _CODE.match(text):
             return await registration.redeem(ctx, text)
         return [Reply(ctx.t("not_registered"))]
+    if event.option_id is None and event.chat_type == "private":
+        answered = await _answered_last_message(ctx, text)
+        if answered is not None:  # "1" to a reminder shown without buttons (Zalo)
+            ctx.event = event = replace(event, option_id=answered)
     if event.option_id is not None:  # whatever it says: no dialog is open to take it
         if parse(event.option_id, (REPORT_NOW,)) is not None:  # a reminder's "Báo cáo ngay"
             return await run_command(ctx, "baocao")  # at that task (task_picker.begin)
@@ -61,6 +66,18 @@ async def run_command(ctx: Ctx, typed: str) -> list[Reply]:
     if open_dialog and ctx.state.dialog == open_dialog and command.name != "start":
         replies.append(Reply(ctx.t("dialog_still_open")))
     return replies
+
+
+async def _answered_last_message(ctx: Ctx, text: str) -> str | None:
+    """The option of the last message this chat was sent (a reminder's "Báo cáo ngay") that
+    `text` names by its number or its words, as a platform without buttons asks."""
+    if not text:
+        return None
+    last = await outbox.last_sent_payload(ctx.session, ctx.event.channel, ctx.event.chat_id)
+    if not last or not last.get("options"):
+        return None
+    numbered = (last.get("extras") or {}).get("numbered", "1") == "1"
+    return pick(last["options"], text, numbered)
 
 
 async def _code_shown_in_group(ctx: Ctx, text: str) -> bool:

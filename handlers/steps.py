@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from handlers.context import Ctx
@@ -131,13 +131,18 @@ def resolve(ctx: Ctx, option_id: str | None, text: str) -> str | None:
     "số 2", "2.") or by its words."""
     if option_id is not None:
         return option_id
-    offered = ctx.data.get(OFFERED) or []
+    return pick(ctx.data.get(OFFERED) or [], text, ctx.data.get(NUMBERED, True))
+
+
+def pick(offered: Sequence[Sequence[str]], text: str, numbered: bool = True) -> str | None:
+    """The id of the option of `offered` ([id, label] pairs, as shown) that `text` names: by
+    its number when they were numbered, or by its words; None when it names none."""
     if not text or not offered:
         return None
     match = _NUMBER.match(strip_marks(text.strip()))
-    if match and ctx.data.get(NUMBERED, True):
+    if match and numbered:
         index = int(match.group(1)) - 1
-        return offered[index][0] if 0 <= index < len(offered) else None
+        return str(offered[index][0]) if 0 <= index < len(offered) else None
     key = fold(text)
     for option_id_, label in offered:
         if key and key == fold(label):

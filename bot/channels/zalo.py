@@ -5,7 +5,8 @@ inbox with its message id before it is handled: a crash loses nothing (the next 
 what is still open) and a repeat is ignored. Events are taken in order per chat, chats side by
 side. Zalo has no buttons, edits or document uploads: options are numbered lines (answered by
 "2", "2.", "số 2" or their words), every prompt is a new message, and files go out as signed
-links (bot.channels.files). Photos and documents a person sends are downloaded at once, since
+links (bot.channels.files), pictures from the outbox as photos by such a link
+(bot.channels.zalo_outbox). Photos and documents a person sends are downloaded at once, since
 the platform's links expire, and capped while streaming.
 """
 
@@ -28,10 +29,12 @@ from bot.channels.zalo_api import (
     ZaloClient,
     ZaloError,
     ZaloForbidden,
+    ZaloPermanent,
     ZaloRetryAfter,
     ZaloTransient,
 )
 from bot.channels.zalo_events import ZaloEvent, millis_to_utc, parse_event
+from bot.channels.zalo_outbox import Photo
 from handlers.dispatcher import Dispatcher
 from handlers.events import Incoming, IncomingFile, Reply, command_of
 from storage.repositories import inbox
@@ -104,7 +107,10 @@ class ZaloChannel:
 
     async def send(self, chat_id: str, message: Message) -> None:
         try:
-            await self.client.send_message(chat_id, message.text)
+            if isinstance(message, Photo):
+                await self._send_photo(chat_id, message)
+            else:
+                await self.client.send_message(chat_id, message.text)
         except ZaloRetryAfter as exc:
             raise ChatFlooded(exc.retry_after) from None
         except ZaloForbidden as exc:
@@ -113,6 +119,17 @@ class ZaloChannel:
             raise Transient(str(exc)) from None
         # A ZaloPermanent goes on as it is: the outbox marks the message failed with its
         # reason (the chat's later messages still go out).
+
+    async def _send_photo(self, chat_id: str, photo: Photo) -> None:
+        """The picture by its URL; its link as text when the platform would not show it (it
+        could not fetch the URL, say), so the file still reaches the chat."""
+        try:
+            await self.client.send_photo(chat_id, photo.url)
+        except (ZaloForbidden, ZaloRetryAfter, ZaloTransient):
+            raise
+        except ZaloPermanent as exc:
+            log.warning("zalo: a photo was refused (%s); its link is sent instead", exc.code)
+            await self.client.send_message(chat_id, photo.text)
 
     async def _take(self, event: ZaloEvent, payload: dict[str, Any]) -> bool:
         """Write the event down, then handle it; a failure is tried again a few times (its

@@ -13,6 +13,7 @@ from bot.channels.delivery import OutboxSender
 from bot.channels.files import FileLinks
 from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo_api import ZaloClient, ZaloError, ZaloUnauthorized
+from bot.channels.zalo_outbox import ZaloOutboxSender
 from bot.channels.zalo_polling import poll
 from bot.config import Settings
 from bot.errors import UserError
@@ -28,6 +29,7 @@ class ZaloService:
     def __init__(self, settings: Settings, dispatcher: Dispatcher, links: FileLinks) -> None:
         self.settings = settings
         self.client = ZaloClient(settings.zalo_bot_token, settings.zalo_api_base_url)
+        self.links = links
         self.channel = ZaloChannel(self.client, dispatcher, links)
 
     async def open(self) -> None:
@@ -45,8 +47,12 @@ class ZaloService:
             dispatcher.config = dispatcher.config.without_groups(self.channel.name)
 
     def outbox_sender(self) -> OutboxSender:
-        """This channel as the outbox dispatcher sends through it."""
-        return self.channel.delivery.sender()
+        """This channel as the outbox dispatcher sends through it: pictures (the digest's
+        chart) as photos by a signed link, other files as links in the text."""
+        config = self.channel.dispatcher.config
+        return ZaloOutboxSender(
+            self.channel, self.links, config.default_language, data_dir=config.data_dir
+        )
 
     def _say(self, key: str, **values: str) -> str:
         return t(self.settings.default_language, key, channel="Zalo", **values)
