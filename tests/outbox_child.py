@@ -1,6 +1,6 @@
 """A dispatcher in a process of its own, for the crash and two-instance stories:
-`python -m tests.outbox_child DATABASE_URL API_URL DATA_DIR RATE` (stopped by SIGTERM, or
-killed)."""
+`python -m tests.outbox_child DATABASE_URL API_URL DATA_DIR RATE [LEASE_SECONDS]` (stopped by
+SIGTERM, or killed)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from tests.fake_telegram import TOKEN
 LEASE = timedelta(seconds=3)
 
 
-async def serve(url: str, api: str, folder: str, rate: float) -> None:
+async def serve(url: str, api: str, folder: str, rate: float, lease: timedelta = LEASE) -> None:
     settings = load_settings(
         database_url=url,
         telegram_bot_token=TOKEN,
@@ -48,7 +48,7 @@ async def serve(url: str, api: str, folder: str, rate: float) -> None:
                 channel_limits(settings),
                 f"child:{os.getpid()}",
                 None,
-                Tuning(lease=LEASE, poll_seconds=0.2),
+                Tuning(lease=lease, poll_seconds=0.2),
             )
             print("ready", flush=True)
             await dispatcher.serve(stop)
@@ -59,4 +59,5 @@ async def serve(url: str, api: str, folder: str, rate: float) -> None:
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING)
     url, api, folder, rate = sys.argv[1:5]
-    asyncio.run(serve(url, api, folder, float(rate)))
+    lease = timedelta(seconds=float(sys.argv[5])) if len(sys.argv) > 5 else LEASE
+    asyncio.run(serve(url, api, folder, float(rate), lease))

@@ -64,7 +64,13 @@ async def states(url: str) -> dict[str, int]:
         await engine.dispose()
 
 
-async def spawn(url: str, fake: FakeTelegram, folder: Path) -> asyncio.subprocess.Process:
+LIVE_LEASE = 120.0
+
+
+async def spawn(
+    url: str, fake: FakeTelegram, folder: Path, lease_seconds: float | None = None
+) -> asyncio.subprocess.Process:
+    lease = [] if lease_seconds is None else [str(lease_seconds)]
     child = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -73,6 +79,7 @@ async def spawn(url: str, fake: FakeTelegram, folder: Path) -> asyncio.subproces
         fake.url,
         str(folder),
         str(RATE),
+        *lease,
         stdout=asyncio.subprocess.PIPE,
     )
     assert child.stdout is not None
@@ -133,8 +140,11 @@ async def test_two_dispatcher_processes_on_postgresql_send_nothing_twice(
     limited: FakeTelegram, tmp_path: Path, postgres_url: str
 ) -> None:
     await decide_fanout(postgres_url)
+    # Both live through the story: a lease long enough that a loaded machine's stalls cannot
+    # run it out, so a message sent twice could only come from two claims of one row.
     one, two = await asyncio.gather(
-        spawn(postgres_url, limited, tmp_path), spawn(postgres_url, limited, tmp_path)
+        spawn(postgres_url, limited, tmp_path, LIVE_LEASE),
+        spawn(postgres_url, limited, tmp_path, LIVE_LEASE),
     )
     await all_arrived(limited)
     await asyncio.sleep(0.5)
