@@ -10,7 +10,9 @@ plan", its name, the dry run (its summary comes back through the outbox), Nhập
 runs as a background job in its own process (storage.import_job), and the run waits for the
 admin's notice. Printed: p50/p95/p99 of the officers' step latency (from the update being
 available to the bot's answer reaching the server) without and with the import, and for the
-steps that were in flight while the dry run and while the import ran; the dry run's and the
+steps that were in flight while the dry run and while the import ran, beside the steps of the
+same seconds in the run without the import (the officers keep the same schedule in both runs,
+and the first seconds, when they all set off, are the busiest); the dry run's and the
 import's durations.
 
 Run: .venv/bin/python bench/import_chat_bench.py [OFFICERS] [--tasks 5000]
@@ -45,6 +47,7 @@ from bot.config import load_settings
 from bot.handler_config import handler_config
 from handlers import import_jobs
 from handlers.dispatcher import Dispatcher
+from handlers.notices import KIND as NOTICE
 from storage import import_job
 from storage.db import describe_url, is_sqlite
 from storage.models import OutboxMessage, Report, Task
@@ -63,6 +66,7 @@ class Run:
     """One run's step timings (start, end) and, with the import, its windows."""
 
     steps: list[Window] = field(default_factory=list)
+    began: float = 0.0  # when the officers set off
     dry_run: Window | None = None
     imported: Window | None = None
     tasks_imported: int = 0
@@ -144,6 +148,7 @@ async def one_run(
                 stop = asyncio.Event()
                 poller = asyncio.create_task(poll(channel, stop, timeout=1))
                 steps = two_reports(code)
+                run.began = time.perf_counter()
                 work = [walk(fake, BASE_USER + i, steps, run, pace) for i in range(officers)]
                 if with_import:
                     work.append(admin_imports(fake, appendix, run))
@@ -160,6 +165,7 @@ async def one_run(
                         select(func.count())
                         .select_from(OutboxMessage)
                         .where(OutboxMessage.chat_id == str(ADMIN))
+                        .where(OutboxMessage.kind == NOTICE)  # not the dialog's replies
                     )
             await fake.stop()
     if reports != 2 * officers:
@@ -185,6 +191,10 @@ def spread(windows: list[Window]) -> str:
     )
 
 
+def shifted(window: Window | None, by: float) -> Window | None:
+    return None if window is None else (window[0] + by, window[1] + by)
+
+
 def during(steps: list[Window], window: Window | None) -> list[Window]:
     """The steps in flight at some moment of `window`."""
     if window is None:
@@ -204,8 +214,11 @@ async def main(officers: int, tasks: int, server: str | None) -> None:
     print(f"without the import: step latency ms {spread(quiet.steps)}")
     print("with /nhap importing beside them:")
     print(f"  all steps: {spread(busy.steps)}")
-    print(f"  steps during the dry run: {spread(during(busy.steps, busy.dry_run))}")
-    print(f"  steps during the import: {spread(during(busy.steps, busy.imported))}")
+    for name, window in (("dry run", busy.dry_run), ("import", busy.imported)):
+        print(f"  steps during the {name}: {spread(during(busy.steps, window))}")
+        # The officers keep the same schedule in both runs: the same seconds without /nhap.
+        same = shifted(window, quiet.began - busy.began)
+        print(f"    the same seconds without the import: {spread(during(quiet.steps, same))}")
     for name, window in (("dry run", busy.dry_run), ("import", busy.imported)):
         if window is not None:
             print(

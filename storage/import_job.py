@@ -208,10 +208,10 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     request = pickle.load(sys.stdin.buffer)
     assert isinstance(request, ImportRequest)
-    if request.dry_run or not is_sqlite(request.database_url):
-        # Background work: the dialogs come first on the CPU. Not so for an import into
-        # SQLite, which holds the one write lock every dialog waits for: that one hurries.
-        os.nice(NICENESS)
+    # Background work: the dialogs come first on the CPU. An import into SQLite holds the one
+    # write lock every dialog waits for, but only for its last bulk statements (the database's
+    # own work, storage.import_writes), so it may wait its turn too.
+    os.nice(NICENESS)
     sys.stdout.buffer.write(pickle.dumps(run(request)))
     sys.stdout.buffer.flush()
 
