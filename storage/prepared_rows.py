@@ -21,7 +21,6 @@ from typing import Any
 from sqlalchemy import Column, Table, bindparam, insert, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 
 @dataclass(frozen=True)
@@ -139,8 +138,8 @@ def _complete(row: Mapping[str, Any], columns: list[Column[Any]]) -> dict[str, A
     complete = dict(row)
     for column in missing:
         default = column.default
-        if isinstance(default, ScalarElementColumnDefault):
-            complete[column.name] = default.arg
+        if default is not None and default.is_scalar:
+            complete[column.name] = getattr(default, "arg", None)
         elif default is None and column.nullable:
             complete[column.name] = None
         else:
