@@ -11,11 +11,11 @@ writer to the same file, so each side waits for the other's transaction in SQLit
 handler (the engines' 30 s timeout), and a busy failure is tried again: the import is all or
 nothing. Nothing waits for the import while holding the write lock (it is started after the
 step that asked for it has committed), so the wait always ends; but the dialogs' writes do wait
-for the importer's one transaction, as long as it lasts (bench/import_chat_bench.py measures
-it; storage.import_writes keeps it short). On PostgreSQL nobody waits. A dry run writes
-only the new units a file names (rolled back at its end), but from that write on its whole
-comparison would hold the dialogs up; on SQLite it runs on a snapshot copy of the database
-instead, made with SQLite's online backup.
+for the importer's transactions, as long as each lasts (bench/import_chat_bench.py measures
+it; storage.import_writes and storage.import_steps keep them short). On PostgreSQL nobody
+waits. A dry run writes only the new units a file names (rolled back at its end), but from
+that write on its whole comparison would hold the dialogs up; on SQLite it runs on a
+snapshot copy of the database instead, made with SQLite's online backup.
 """
 
 from __future__ import annotations

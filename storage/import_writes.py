@@ -5,7 +5,8 @@ SQLite has one writer: from an import's first write to its commit, every dialog 
 writes waits. Written row by row through the ORM's flush, a 5,000-task appendix (some 20,000
 rows: tasks, their units, audit rows) held that lock for seconds. Here the rows are turned
 into the driver's values before the first write (storage.prepared_rows), then sent as one
-executemany per table; the only read meanwhile is the new tasks' ids.
+executemany per table; the only read meanwhile is the new tasks' ids. A new plan's rows are
+written in short transactions instead (storage.import_steps).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ async def write(session: AsyncSession, writes: Writes, plan: Plan) -> None:
     dialect = session.get_bind().dialect
     tasks, units, changed, moved, gone, audits = _prepare(dialect, writes)  # nothing locked yet
     await session.flush()  # the plan when new, and what choosing it changed: the first write
-    groups = await _groups(session, writes, plan.id)
+    groups = await groups_of(session, writes, plan.id)
     for change, number in writes.new_group_changes:
         change[1] = groups[number]
     new_ids: dict[str, int] = {}
@@ -141,7 +142,7 @@ def _unit_rows(writes: Writes) -> list[dict[str, Any]]:
     ]
 
 
-async def _groups(session: AsyncSession, writes: Writes, plan_id: int) -> dict[int, int]:
+async def groups_of(session: AsyncSession, writes: Writes, plan_id: int) -> dict[int, int]:
     ids = dict(writes.group_ids)
     if writes.new_groups:
         rows = [{**group, "plan_id": plan_id} for group in writes.new_groups.values()]

@@ -24,12 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.appendix import COLUMN_NAMES, ParsedPlan, ParsedTask, Problem, parse_plan
 from storage.deadlines import DeadlineError, parse_deadline
 from storage.import_state import TASK_FIELDS, PlanState, StoredTask, read_plan
+from storage.import_steps import write_new_plan
 from storage.import_units import NewUnit, create_units, unknown_units
 from storage.import_writes import TaskRow, Writes, no_collection, write
 from storage.models import Unit
 from storage.plan_choice import Chosen, PlanOutcome, choose_plan
 from storage.plan_title import read_title
-from storage.repositories.plans import audit_created as plan_audit
 from storage.units import UnitIndex, seed_units
 
 Progress = Callable[[int, int], None]
@@ -127,8 +127,10 @@ async def import_plan(
 
     Everything is read and decided before the tasks are written, in a few bulk statements
     (storage.import_writes): on SQLite the first write takes the one write lock every dialog
-    waits for. Only new units (`add_units`) and a new plan are written earlier, as their ids
-    are needed; a dry run writes nothing more than those, and rolls them back."""
+    waits for. Only new units (`add_units`) are written earlier; a dry run writes nothing
+    more than those, and rolls them back. A new plan's tasks are written a few hundred at a
+    time, the plan hidden until the last are in (storage.import_steps); a failure on the way
+    takes them back, so the import stays all or nothing as anyone sees it."""
     plan = await asyncio.to_thread(
         parse_plan, path, sheet=sheet, max_bytes=max_bytes, max_rows=max_rows
     )
@@ -158,10 +160,10 @@ async def import_plan(
                     raise AnotherPlanPresent(result.tasks_before)
                 if dry_run:
                     await session.rollback()
+                elif chosen.created:  # hidden until its last task is in, written in steps
+                    await write_new_plan(session, writes, chosen.plan, actor)
                 else:
                     await write(session, writes, chosen.plan)
-                    if chosen.created:
-                        plan_audit(session, chosen.plan, writes.now, actor)
                     await session.commit()
             return result
         except BaseException:

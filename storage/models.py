@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -195,6 +196,9 @@ class Plan(Base):
     period: Mapped[str] = mapped_column(String(60), default="")
     # False once closed: no reminders, hidden from choices; everything kept.
     followed: Mapped[bool] = mapped_column(Boolean, default=True)
+    # True while an import writes a new plan's tasks (storage.import_steps): not followed,
+    # not listed; a plan left so by a crash is dropped by a later import.
+    importing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = _now_column()
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

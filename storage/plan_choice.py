@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.import_steps import drop_abandoned
 from storage.models import Plan
 from storage.plan_title import SHORT_MAX, PlanTitle, key, name_from_file, period_of, short_name
 from storage.repositories import plans as plan_store
@@ -91,15 +92,18 @@ async def choose_plan(
     next flush). PlanNeeded when several plans exist and `wanted` is None; OtherDecision when
     one exists, `wanted` is None and the file cites another document; PlanNameTaken when a new
     plan's name or short name is another plan's."""
-    plans = await plan_store.every(session)
+    await drop_abandoned(session, now, actor)
+    # A plan another import is writing is nobody's to choose, but its names are taken.
+    every = await plan_store.every(session, importing=True)
+    plans = [plan for plan in every if not plan.importing]
     found: Plan | None = None
     if wanted and wanted.strip():
         found = plan_store.match(plans, wanted)
         if found is None:
-            return _create(session, plans, wanted.strip(), short, title, now)
+            return _create(session, every, wanted.strip(), short, title, now)
     elif not plans:
         name = title.name or name_from_file(path)
-        return _create(session, plans, name, short, title, now)
+        return _create(session, every, name, short, title, now)
     elif len(plans) == 1:
         found = plans[0]
         if title.decision and found.decision and title.decision != found.decision:

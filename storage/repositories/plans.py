@@ -41,9 +41,13 @@ class PlanNameTaken(Exception):
         self.name, self.other = name, PlanInfo.of(other)
 
 
-async def every(session: AsyncSession) -> list[Plan]:
-    """Every plan, followed or closed, in the order they were created."""
-    return list((await session.scalars(select(Plan).order_by(Plan.id))).all())
+async def every(session: AsyncSession, importing: bool = False) -> list[Plan]:
+    """Every plan, followed or closed, in the order they were created; those an import is
+    still writing (storage.import_steps) only with `importing`, where a name is checked."""
+    query = select(Plan).order_by(Plan.id)
+    if not importing:
+        query = query.where(Plan.importing.is_(False))
+    return list((await session.scalars(query)).all())
 
 
 def match(plans: list[Plan], wanted: str) -> Plan | None:
@@ -83,6 +87,7 @@ def create(
         decision=decision,
         period=period,
         followed=True,
+        importing=False,
         created_at=now,
     )
     session.add(plan)
