@@ -17,14 +17,23 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.import_writes import AUDIT_LOG, GROUPS, TASK_UNITS, TASKS, TaskRow, Writes, groups_of
+from storage.import_writes import (
+    AUDIT_LOG,
+    GROUPS,
+    TASK_UNITS,
+    TASKS,
+    TaskRow,
+    Writes,
+    groups_of,
+    unit_rows,
+    with_ids,
+)
 from storage.models import Base, Plan
-from storage.prepared_rows import Later, Resolve, execute, prepare_insert
+from storage.prepared_rows import Later, execute, prepare_insert
 from storage.repositories import plans as plan_store
 
 PLANS = Base.metadata.tables["plans"]
@@ -62,18 +71,23 @@ async def _write_tasks(
 ) -> None:
     dialect = session.get_bind().dialect
     audits = {row["entity_id"]: row for row in writes.audits if row["entity"] == "task"}
+    ids: dict[str, int] = {}
+
+    def resolve(later: Later) -> int:
+        if later.kind == "plan":
+            return plan_id
+        return groups[later.key] if later.kind == "group" else ids[later.key]
+
     for chunk in _chunks(writes.new_tasks):
         codes = [row.columns["code"] for row in chunk]
-        columns = [{**row.columns, "plan_id": plan_id} for row in chunk]
-        for row, values in zip(chunk, columns, strict=True):
-            if values.get("group_id") is None:
-                values["group_id"] = groups[row.group]
-        tasks = prepare_insert(dialect, TASKS, columns)
-        units = prepare_insert(dialect, TASK_UNITS, _unit_rows(chunk), later=("task_id",))
+        columns = [with_ids(row) for row in chunk]
+        tasks = prepare_insert(dialect, TASKS, columns, later=("plan_id", "group_id"))
+        units = prepare_insert(dialect, TASK_UNITS, unit_rows(chunk), later=("task_id",))
         entries = prepare_insert(dialect, AUDIT_LOG, [audits[code] for code in codes])
-        await execute(session, tasks, _no_later)
-        await execute(session, units, await _new_ids(session, plan_id, codes))
-        await execute(session, entries, _no_later)
+        await execute(session, tasks, resolve)
+        ids = await _new_ids(session, plan_id, codes)
+        await execute(session, units, resolve)
+        await execute(session, entries, resolve)
         await session.commit()
         await asyncio.sleep(PAUSE)
 
@@ -93,26 +107,12 @@ def _chunks(rows: Sequence[TaskRow]) -> Iterator[Sequence[TaskRow]]:
         yield rows[start : start + CHUNK]
 
 
-def _unit_rows(chunk: Sequence[TaskRow]) -> list[dict[str, Any]]:
-    return [
-        {"task_id": Later("task", code), "unit_id": unit, "role": role, "position": n}
-        for row in chunk
-        for code in [row.columns["code"]]
-        for n, (unit, role) in enumerate(row.units or [])
-    ]
-
-
-def _no_later(later: Later) -> int:
-    raise ValueError(f"nothing is filled in late here: {later}")
-
-
-async def _new_ids(session: AsyncSession, plan_id: int, codes: list[str]) -> Resolve:
+async def _new_ids(session: AsyncSession, plan_id: int, codes: list[str]) -> dict[str, int]:
     """The ids of the tasks just written, read back (an executemany gives none back)."""
     query = select(TASKS.c.code, TASKS.c.id).where(
         TASKS.c.plan_id == plan_id, TASKS.c.code.in_(codes)
     )
-    ids = {code: task_id for code, task_id in (await session.execute(query)).all()}
-    return lambda later: ids[later.key]
+    return {code: task_id for code, task_id in (await session.execute(query)).all()}
 
 
 async def drop_abandoned(session: AsyncSession, now: datetime, actor: str) -> None:

@@ -12,7 +12,7 @@ written in short transactions instead (storage.import_steps).
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -105,13 +105,13 @@ async def write(session: AsyncSession, writes: Writes, plan: Plan) -> None:
 
 def _prepare(dialect: Dialect, writes: Writes) -> tuple[Prepared, ...]:
     """Every bulk statement of `writes`, its rows in the driver's values."""
-    new = [_with_ids(row) for row in writes.new_tasks]
-    changed = [_with_ids(row) for row in writes.changed_tasks]
+    new = [with_ids(row) for row in writes.new_tasks]
+    changed = [with_ids(row) for row in writes.changed_tasks]
     names = [name for name in changed[0] if name != "id"] if changed else []
     gone = [{"id": task_id, "active": False, "updated_at": writes.now} for task_id in writes.gone]
     return (
         prepare_insert(dialect, TASKS, new, later=("plan_id", "group_id")),
-        prepare_insert(dialect, TASK_UNITS, _unit_rows(writes), later=("task_id",)),
+        prepare_insert(dialect, TASK_UNITS, _units_changing(writes), later=("task_id",)),
         prepare_update(dialect, TASKS, names, changed, later=("group_id",)),
         prepare_update(dialect, TASKS, ["position"], writes.moved),
         prepare_update(dialect, TASKS, ["active", "updated_at"], gone),
@@ -119,7 +119,7 @@ def _prepare(dialect: Dialect, writes: Writes) -> tuple[Prepared, ...]:
     )
 
 
-def _with_ids(row: TaskRow) -> dict[str, Any]:
+def with_ids(row: TaskRow) -> dict[str, Any]:
     """The task's columns, its plan and group standing for ids still to come when new."""
     columns = dict(row.columns)
     if "id" not in columns:
@@ -129,12 +129,18 @@ def _with_ids(row: TaskRow) -> dict[str, Any]:
     return columns
 
 
-def _unit_rows(writes: Writes) -> list[dict[str, Any]]:
+def _units_changing(writes: Writes) -> list[dict[str, Any]]:
     """The units of the new tasks and of those whose units change."""
-    tasks: list[tuple[int | Later, TaskRow]] = [
-        (Later("task", row.columns["code"]), row) for row in writes.new_tasks
-    ]
-    tasks += [(row.columns["id"], row) for row in writes.changed_tasks if row.units is not None]
+    changed = [(row.columns["id"], row) for row in writes.changed_tasks if row.units is not None]
+    return unit_rows(writes.new_tasks) + unit_rows_of(changed)
+
+
+def unit_rows(new_tasks: Sequence[TaskRow]) -> list[dict[str, Any]]:
+    """The units of new tasks, each naming its task's id still to come."""
+    return unit_rows_of([(Later("task", row.columns["code"]), row) for row in new_tasks])
+
+
+def unit_rows_of(tasks: Sequence[tuple[int | Later, TaskRow]]) -> list[dict[str, Any]]:
     return [
         {"task_id": task_id, "unit_id": unit_id, "role": role, "position": position}
         for task_id, row in tasks
