@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -21,12 +21,22 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, TYPE_STRING
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from handlers.i18n import day, t
 from storage.figures import Counts, Figures, Period, Rated, Source, rate
 from storage.models import TaskStatus
 from storage.status import DONE
+
+
+class Sheet(Protocol):
+    """What this module uses of openpyxl's write-only worksheet (`Workbook.create_sheet` in
+    write-only mode), named here rather than imported from openpyxl's private module."""
+
+    freeze_panes: Any
+    column_dimensions: Any
+
+    def append(self, iterable: Iterable[Any]) -> None: ...
+
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DATE_FORMAT, MOMENT_FORMAT, SHARE_FORMAT = "DD/MM/YYYY", "DD/MM/YYYY HH:MM", "0.0%"
@@ -73,7 +83,7 @@ def workbook_xlsx(figures: Figures, source: Source, period: Period, lang: str) -
 # --- the summary ----------------------------------------------------------------------------
 
 
-def _summary_sheet(sheet: WriteOnlyWorksheet, figures: Figures, period: Period, lang: str) -> None:
+def _summary_sheet(sheet: Sheet, figures: Figures, period: Period, lang: str) -> None:
     _widths(sheet, SUMMARY_WIDTHS)
     sheet.freeze_panes = "D3"
     title = t(
@@ -101,7 +111,7 @@ def _summary_sheet(sheet: WriteOnlyWorksheet, figures: Figures, period: Period, 
 
 
 def _counts_row(
-    sheet: WriteOnlyWorksheet, plan: str, group: str, counts: Counts, bold: bool = False
+    sheet: Sheet, plan: str, group: str, counts: Counts, bold: bool = False
 ) -> list[Any]:
     row: list[Any] = [_cell(sheet, plan, bold), _cell(sheet, group, bold), counts.tasks]
     for _key, statuses in COLUMNS:
@@ -134,9 +144,7 @@ class _Words:
         )
 
 
-def _task_sheet(
-    sheet: WriteOnlyWorksheet, figures: Figures, source: Source, tz: ZoneInfo, lang: str
-) -> None:
+def _task_sheet(sheet: Sheet, figures: Figures, source: Source, tz: ZoneInfo, lang: str) -> None:
     _widths(sheet, TASK_WIDTHS)
     sheet.freeze_panes = "B2"
     sheet.append(_header(sheet, [t(lang, key) for key in TASK_KEYS]))
@@ -156,7 +164,7 @@ def _in_order(source: Source, today: date) -> Iterator[Rated]:
 
 
 def _task_values(
-    sheet: WriteOnlyWorksheet, item: Rated, source: Source, words: _Words, today: date, tz: ZoneInfo
+    sheet: Sheet, item: Rated, source: Source, words: _Words, today: date, tz: ZoneInfo
 ) -> list[Any]:
     """Code, plan, group, title, lead units, deadline, status, percent, days overdue (blank
     unless late), last report (blank: never)."""
@@ -187,7 +195,7 @@ def _task_values(
 # --- cells ----------------------------------------------------------------------------------
 
 
-def _header(sheet: WriteOnlyWorksheet, labels: Iterable[str]) -> list[WriteOnlyCell]:
+def _header(sheet: Sheet, labels: Iterable[str]) -> list[WriteOnlyCell]:
     cells = []
     for label in labels:
         cell = WriteOnlyCell(sheet, label)
@@ -197,7 +205,7 @@ def _header(sheet: WriteOnlyWorksheet, labels: Iterable[str]) -> list[WriteOnlyC
     return cells
 
 
-def _cell(sheet: WriteOnlyWorksheet, text: str, bold: bool = False) -> Any:
+def _cell(sheet: Sheet, text: str, bold: bool = False) -> Any:
     """Text as a cell: plain when nothing needs saying, else a cell that is surely a string
     (openpyxl would take "=…" for a formula) and bold when asked."""
     clean = ILLEGAL_CHARACTERS_RE.sub("", text)
@@ -210,7 +218,7 @@ def _cell(sheet: WriteOnlyWorksheet, text: str, bold: bool = False) -> Any:
     return cell
 
 
-def _dated(sheet: WriteOnlyWorksheet, value: object, number_format: str) -> Any:
+def _dated(sheet: Sheet, value: object, number_format: str) -> Any:
     if value is None:
         return None
     cell = WriteOnlyCell(sheet)
@@ -227,6 +235,6 @@ def _local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
     return aware.astimezone(tz).replace(tzinfo=None)
 
 
-def _widths(sheet: WriteOnlyWorksheet, widths: Sequence[int]) -> None:
+def _widths(sheet: Sheet, widths: Sequence[int]) -> None:
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
