@@ -61,6 +61,7 @@ from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo_api import ZaloClient
 from bot.config import load_settings
 from bot.handler_config import handler_config
+from bot.startup_freeze import freeze_startup_objects
 from handlers.dispatcher import Dispatcher
 from storage.db import describe_url, is_sqlite
 from storage.migrate import upgrade
@@ -224,6 +225,7 @@ async def _run_zalo_dialogs(
         client = ZaloClient(ZALO_TOKEN, fake.url)
         channel = ZaloChannel(client, Dispatcher(app.sessions, handler_config(settings)))
         stop = asyncio.Event()
+        freeze_startup_objects()  # as `tiendo run` does once assembled
         poller = asyncio.create_task(zalo_polling.poll(channel, stop, timeout=1))
         latencies: list[float] = []
         steps = zalo_journey(code)
@@ -267,6 +269,7 @@ async def _run_dialogs(
         await application.initialize()
         channel = TelegramChannel(application, Dispatcher(app.sessions, handler_config(settings)))
         stop = asyncio.Event()
+        freeze_startup_objects()  # as `tiendo run` does once assembled
         poller = asyncio.create_task(poll(channel, stop, timeout=1))
         latencies: list[float] = []
         started = time.perf_counter()

@@ -45,6 +45,7 @@ from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.telegram_polling import poll
 from bot.config import load_settings
 from bot.handler_config import handler_config
+from bot.startup_freeze import freeze_startup_objects
 from handlers import import_jobs
 from handlers.dispatcher import Dispatcher
 from handlers.notices import KIND as NOTICE
@@ -146,6 +147,7 @@ async def one_run(
                 dispatcher = Dispatcher(app.sessions, handler_config(settings))
                 channel = TelegramChannel(application, dispatcher)
                 stop = asyncio.Event()
+                freeze_startup_objects()  # as `tiendo run` does once assembled
                 poller = asyncio.create_task(poll(channel, stop, timeout=1))
                 steps = two_reports(code)
                 run.began = time.perf_counter()

@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.errors import UserError
 from bot.handler_config import handler_config
 from bot.logging_filters import hide_secrets
+from bot.startup_freeze import freeze_startup_objects
 from bot.web import build_web_app
 from handlers import broadcast
 from handlers.dispatcher import Dispatcher
@@ -83,6 +84,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             jobs = Jobs(app.sessions, settings)  # the reminder scan and the weekly digest
             if settings.scheduler_enabled:
                 jobs.start()
+            log.debug("start-up objects frozen: %d", freeze_startup_objects())
             try:
                 await _serve(settings, services, links, outbox)
             finally:
