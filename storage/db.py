@@ -25,6 +25,14 @@ from sqlalchemy.pool import ConnectionPoolEntry
 # How long a write waits for SQLite's one writer: in this process's queue, or for another process.
 WRITE_WAIT_SECONDS = 30.0
 
+# Connections the pool keeps open between bursts (SQLAlchemy's default keeps 5 and opens up to
+# 10 more for a burst, closing each again when it is checked in). With 200 officers reporting,
+# that churn (for SQLite a new aiosqlite thread and connection, its pragmas run, every time) put
+# the slowest hundredth of steps in bench/dialog_bench.py over 150 ms in most runs; with 20 kept
+# open, none of ten runs was (see bench/README.md). Idle connections cost a thread each for
+# SQLite and a server connection each for PostgreSQL: 20 per instance, 30 at a burst.
+POOL_SIZE = 20
+
 # SQLite's primary result codes for "another connection holds the lock" (extended codes such as
 # SQLITE_BUSY_SNAPSHOT carry them in their low byte).
 SQLITE_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
@@ -61,6 +69,7 @@ def is_sqlite(url: str) -> bool:
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine; SQLite gets foreign keys, WAL and one writer at a time in this process."""
+    kwargs.setdefault("pool_size", POOL_SIZE)
     if not is_sqlite(url):
         kwargs.setdefault("pool_pre_ping", True)
         return create_async_engine(url, **kwargs)

@@ -317,3 +317,20 @@ async def test_a_step_cancelled_while_another_process_writes_leaves_the_bot_runn
 )
 def test_statements_that_may_write_are_told_from_reads(statement: str, writes: bool) -> None:
     assert storage.db.writes(statement) is writes
+
+
+async def test_a_burst_of_dialogs_leaves_its_connections_open_for_the_next(db_url: str) -> None:
+    # SQLAlchemy's default would keep 5 and close the rest at check-in: the next burst would
+    # open them again (for SQLite a thread and the pragmas each), and the steps wait for that.
+    engine = create_engine(db_url)
+    sessions = session_factory(engine)
+    all_in = asyncio.Barrier(storage.db.POOL_SIZE)
+
+    async def read() -> None:
+        async with sessions() as session:
+            await session.scalar(select(func.count(Unit.id)))  # holds a pooled connection
+            await all_in.wait()
+
+    await asyncio.wait_for(asyncio.gather(*(read() for _ in range(storage.db.POOL_SIZE))), 20)
+    assert engine.sync_engine.pool.checkedin() == storage.db.POOL_SIZE  # type: ignore[attr-defined]
+    await engine.dispose()
