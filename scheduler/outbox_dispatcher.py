@@ -23,7 +23,8 @@ A step's replies skip the claim: the process that handled the update writes them
 (storage.repositories.outbox.add_claimed with `holder`) and hands them to `send_now`, which
 puts them in their chat's lane at once; an answer waits only for a hold the platform asked for,
 never for the pace of messages nobody waits for (scheduler.rate_limit). Marks that a message was
-sent are committed in batches (one transaction for all the lanes that finished meanwhile).
+sent are committed in batches (one statement for all the lanes that finished meanwhile), and a
+reply's sender does not wait for its mark: the row stays `sending` under its lease until then.
 
 `serve` runs until its stop event is set; then it stops claiming, lets sends in progress finish
 for a few seconds and gives everything else back. A crash gives nothing back: the leases
@@ -409,7 +410,12 @@ class OutboxDispatcher:
                 limiter.done(permit)
             if not await self._after(lane, row, outcome):
                 return True
-        await self._mark_sent(row)
+        if row.claimed.kind == REPLY and REPLY not in self.on_settled:
+            # The answer is out: whoever waits for it goes on, and the mark joins the next
+            # batch (until it commits the row stays `sending`, in flight, under its lease).
+            self._queue_mark(row)
+            return True
+        await self._queue_mark(row)
         await self._settled(row.claimed)
         return True
 
@@ -532,6 +538,7 @@ class OutboxDispatcher:
             for task in late:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+        await self._flush_marks()
         held = list(self._rows.values())
         for row in held:
             row.settle(False)
@@ -568,38 +575,39 @@ class OutboxDispatcher:
 
     # ---- the database ------------------------------------------------------------------
 
-    async def _mark_sent(self, row: _Row) -> None:
-        """Mark `row` sent; returns once committed. Marks arriving together are committed
-        together, so many chats answered at once do not each wait for a write of their own."""
+    def _queue_mark(self, row: _Row) -> asyncio.Future[None]:
+        """Mark `row` sent in the next batch; the future is done once that committed."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._marks.append((row, done))
         if self._marker is None or self._marker.done():
             self._marker = asyncio.create_task(self._mark_batches(), name="outbox-marks")
-        await done
+        return done
 
     async def _mark_batches(self) -> None:
+        """Commit the marks that gathered meanwhile, one statement for all of them. Under load
+        a write waits its turn (SQLite has one writer), so the busier, the more marks share
+        one write; answers do not wait for their mark."""
         while self._marks:
             batch, self._marks = self._marks, []
-
-            async def change(session: AsyncSession, batch: list[tuple[_Row, Any]] = batch) -> Any:
-                now = self.clock.now()
-                return [
-                    await outbox.mark_sent(
-                        session, r.claimed.id, self.instance, now, r.attempts, r.ids
-                    )
-                    for r, _ in batch
-                ]
-
-            marked = await self._write(change)
-            for (row, done), ok in zip(batch, marked or [None] * len(batch), strict=True):
-                if ok is False:
-                    log.warning(
-                        "outbox message %s was no longer held by %s (lease ran out)",
-                        row.claimed.id,
-                        self.instance,
-                    )
+            now = self.clock.now()
+            marks = [outbox.SentMark(r.claimed.id, r.attempts, r.ids) for r, _ in batch]
+            lost = await self._write(
+                partial(outbox.mark_sent_many, instance=self.instance, now=now, marks=marks)
+            )
+            for row_id in lost or ():
+                log.warning(
+                    "outbox message %s was no longer held by %s (lease ran out)",
+                    row_id,
+                    self.instance,
+                )
+            for _, done in batch:
                 if not done.done():
                     done.set_result(None)
+
+    async def _flush_marks(self) -> None:
+        """Wait until every mark queued so far is committed (or given up to its lease)."""
+        while self._marker is not None and not self._marker.done():
+            await asyncio.shield(self._marker)
 
     async def _write(
         self, change: Callable[[AsyncSession], Awaitable[Any]], fenced: int | None = None

@@ -34,7 +34,7 @@ from bot.handler_config import handler_config
 from handlers import notices
 from handlers.dispatcher import Dispatcher
 from handlers.events import Reply
-from scheduler.outbox_dispatcher import OutboxDispatcher, Tuning
+from scheduler.outbox_dispatcher import REPLY, OutboxDispatcher, Tuning
 from scheduler.rate_limit import TELEGRAM, ZALO, ChannelLimits, RateLimiter
 from storage.db import create_engine, session_factory, session_scope
 from storage.models import ChannelIdentity, OutboxMessage, Person
@@ -247,6 +247,36 @@ async def test_a_notice_decided_twice_is_sent_once(
         assert texts(fake, A) == ["Đề nghị gia hạn nhiệm vụ VII.3 đã được chấp thuận."]
         assert [(r.state, r.attempts, r.claimed_by) for r in rows] == [("sent", 0, "test-1")]
         assert rows[0].sent_at is not None
+
+
+async def test_an_answer_goes_on_before_its_mark_is_written(tmp_path: Path, db_url: str) -> None:
+    """A step's answer is out once the platform confirmed it: whoever waits for it goes on
+    while the mark waits for the database, and the row is `sending` (in flight) until then."""
+    async with (
+        started_fake("telegram") as fake,
+        dispatching("telegram", fake, db_url, tmp_path) as bot,
+    ):
+        draft = outbox.Draft(
+            "reply:telegram:u1:0", "telegram", A, REPLY, notices.payload(Reply("Đã nhận"))
+        )
+        async with session_scope(bot.sessions) as session:
+            rows = await outbox.add_claimed(
+                session, [draft], bot.dispatcher.holder, bot.clock.now()
+            )
+        blocker = create_engine(db_url)
+        try:
+            async with blocker.begin() as hold:  # another writer holds the row until it ends
+                await hold.execute(
+                    text("UPDATE outbox SET id = id WHERE id = :id"), {"id": rows[0].id}
+                )
+                assert await asyncio.wait_for(bot.dispatcher.send_now(rows), 10)
+                assert texts(fake, A) == ["Đã nhận"]
+                async with bot.sessions() as session:
+                    assert await session.scalar(select(OutboxMessage.state)) == "sending"
+        finally:
+            await blocker.dispose()
+        [row] = await bot.settled(1)
+    assert (row.state, row.claimed_by) == ("sent", "test-1")
 
 
 @pytest.mark.parametrize("channel", CHANNELS)
@@ -477,6 +507,38 @@ async def test_an_expired_lease_returns_the_rows(db_url: str) -> None:
             assert await outbox.mark_sent(session, taken[0], "alive", start)
             assert await outbox.release(session, "alive", taken[1:], start) == 2
         assert await claim("later", start + timedelta(seconds=32)) == taken[1:]
+    finally:
+        await engine.dispose()
+
+
+async def test_many_marks_are_one_write_and_skip_rows_taken_over(db_url: str) -> None:
+    engine = create_engine(db_url)
+    sessions = session_factory(engine)
+    start = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+    lease = timedelta(seconds=30)
+    try:
+        async with session_scope(sessions) as session:
+            for n in range(4):
+                await decide(session, "telegram", n, f"tin {n}", f"k{n}", start)
+        async with session_scope(sessions) as session:
+            ids = [row.id for row in await outbox.claim(session, "crashed", start, lease, 10)]
+        later = start + timedelta(seconds=31)
+        async with session_scope(sessions) as session:  # the lease ran out: taken over
+            assert [r.id for r in await outbox.claim(session, "alive", later, lease, 10)] == ids
+            await outbox.release(session, "alive", ids[3:], later)  # one given back
+
+        marks = [outbox.SentMark(ids[0], 2, ["m-0"]), *map(outbox.SentMark, ids[1:])]
+        async with session_scope(sessions) as session:
+            lost = await outbox.mark_sent_many(session, "crashed", later, marks)
+        assert lost == ids  # the crashed instance holds none of them any more
+        async with session_scope(sessions) as session:
+            lost = await outbox.mark_sent_many(session, "alive", later, marks)
+        assert lost == ids[3:]  # given back: not this instance's to mark
+
+        async with sessions() as session:
+            rows = (await session.scalars(select(OutboxMessage).order_by("id"))).all()
+        assert [row.state for row in rows] == ["sent", "sent", "sent", "pending"]
+        assert (rows[0].attempts, rows[0].platform_ids, rows[1].platform_ids) == (2, ["m-0"], None)
     finally:
         await engine.dispose()
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -267,6 +267,69 @@ async def mark_sent(
         platform_ids=list(platform_ids) or None,
     )
     return done == 1
+
+
+@dataclass(frozen=True)
+class SentMark:
+    """One row the platform confirmed: after `attempts` tries, its pieces got `platform_ids`."""
+
+    row_id: int
+    attempts: int = 0
+    platform_ids: Sequence[str | None] = ()
+
+
+# One statement for any number of rows (executemany): built once, compiled once. On the table,
+# not the entity: the ORM would take a list of parameters as its own bulk UPDATE by key.
+_TABLE = cast(Table, OutboxMessage.__table__)
+_MARK_SENT = (
+    update(_TABLE)
+    .where(
+        _TABLE.c.id == bindparam("row_id"),
+        _TABLE.c.claimed_by == bindparam("instance"),
+        _TABLE.c.state == SENDING,
+    )
+    .values(
+        state=SENT,
+        sent_at=bindparam("now"),
+        attempts=bindparam("tries"),
+        lease_until=None,
+        platform_ids=bindparam("pieces", type_=_TABLE.c.platform_ids.type),
+    )
+)
+
+
+async def mark_sent_many(
+    session: AsyncSession, instance: str, now: datetime, marks: Sequence[SentMark]
+) -> list[int]:
+    """`mark_sent` for many rows in one statement; the ids this instance no longer held."""
+    if not marks:
+        return []
+    params = [
+        {
+            "row_id": mark.row_id,
+            "instance": instance,
+            "now": now,
+            "tries": mark.attempts,
+            "pieces": list(mark.platform_ids) or None,
+        }
+        for mark in marks
+    ]
+    result = await session.execute(_MARK_SENT, params)
+    if session.get_bind().dialect.supports_sane_multi_rowcount and _count(result) == len(marks):
+        return []
+    # Some were not held any more, or the driver cannot count an executemany (asyncpg): ask.
+    ids = [mark.row_id for mark in marks]
+    lost = await session.scalars(
+        select(OutboxMessage.id).where(
+            OutboxMessage.id.in_(ids),
+            or_(
+                OutboxMessage.state != SENT,
+                OutboxMessage.claimed_by.is_(None),
+                OutboxMessage.claimed_by != instance,
+            ),
+        )
+    )
+    return sorted(lost)
 
 
 async def mark_failed(
