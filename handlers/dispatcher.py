@@ -1,6 +1,7 @@
 """The one entry point of every channel: an Incoming in, its replies written to the outbox.
 
-Each update is handled in one transaction that also records it as processed and writes its
+Each update is handled in one transaction that also records it as processed (an event written to
+the inbox first by closing its inbox row, any other by a processed-update row) and writes its
 replies as outbox rows (handlers.replies), so a redelivered update has its effect once and
 its answer is never lost: the caller sends the rows at once (written already held by it, see
 `Holder`), or whichever process is alive does when the lease runs out. A conflicting
@@ -29,6 +30,7 @@ from handlers.router import route
 from handlers.steps import unsupported_hint
 from storage.db import is_busy
 from storage.repositories import inbox, outbox, people, updates
+from storage.repositories.inbox import Seen
 from storage.repositories.outbox import Claimed, Holder
 
 __all__ = ["Dispatcher", "Handled", "HandlerConfig", "Holder", "utc_now"]
@@ -109,15 +111,13 @@ class Dispatcher:
         async with self.sessions() as session:
             try:
                 key = event.update_key
-                if key and await updates.seen(session, event.channel, key):
+                if key and await _seen(session, event.channel, key, close_inbox):
                     return Handled([], [])  # its replies are in the outbox already
                 ctx = await Ctx.load(session, self.config, event, now)
                 replies = _in_language(await _answer(ctx), ctx.lang)
                 await ctx.save()
-                if event.update_key:
-                    updates.record(session, event.channel, event.update_key, now)
-                    if close_inbox:
-                        await inbox.close(session, event.channel, [event.update_key], now)
+                if key:
+                    await _record(session, event.channel, key, now, close_inbox)
                 rows = await self._write_replies(session, event, replies, holder)
                 await session.commit()
                 _after_commit(ctx)
@@ -142,6 +142,30 @@ class Dispatcher:
         async with self.sessions() as session:
             await people.mark_unreachable(session, channel, external_id)
             await session.commit()
+
+
+async def _seen(session: AsyncSession, channel: str, key: str, inbox_first: bool) -> bool:
+    """Whether the update was handled already: its inbox row closed, for an event written
+    there first; else (or when it has no such row) its processed-update row."""
+    if inbox_first:
+        stands = await inbox.state(session, channel, key)
+        if stands is not None:
+            return stands is Seen.HANDLED
+    return await updates.seen(session, channel, key)
+
+
+async def _record(
+    session: AsyncSession, channel: str, key: str, now: datetime, inbox_first: bool
+) -> None:
+    """Record the update as handled, in the step's transaction. An event written to the inbox
+    first is recorded by closing its row (one write less on every step); if another step
+    closed it meanwhile, this one is a repeat and is retried, to find it handled."""
+    if inbox_first:
+        if await inbox.close_open(session, channel, key, now):
+            return
+        if await inbox.state(session, channel, key) is not None:
+            raise StaleDataError(f"inbox row {channel}/{key}: closed already")
+    updates.record(session, channel, key, now)
 
 
 async def _answer(ctx: Ctx) -> list[Reply]:

@@ -15,8 +15,8 @@ from bot.channels import zalo_webhook
 from bot.channels.files import FileLinks
 from handlers import replies
 from handlers.events import Incoming, Option, OutgoingFile, Reply
-from storage.models import ChannelIdentity, InboxEvent, ProcessedUpdate
-from storage.repositories import outbox
+from storage.models import ChannelIdentity, InboxEvent, OutboxMessage, ProcessedUpdate
+from storage.repositories import inbox, outbox
 from tests.fake_zalo import with_shape
 from tests.test_zalo_journey import (
     USER,
@@ -73,7 +73,11 @@ async def test_the_webhook_takes_only_deliveries_with_its_secret(
         fake.shape = with_shape(fake, wrapped=True)
         await fake.push(fake.text_event(USER, "/huy"))
         assert len(await fake.wait_sent(USER, 3)) == 3
-        assert await count_rows(bot.sessions, ProcessedUpdate) == 3
+        # Each event's closed inbox row is its record as handled: no second record per step.
+        async with bot.sessions() as session:
+            closed = await session.scalars(select(InboxEvent.handled_at))
+            assert len([at for at in closed if at is not None]) == 3
+        assert await count_rows(bot.sessions, ProcessedUpdate) == 0
 
 
 async def test_the_same_event_polled_twice_is_handled_once(tmp_path: Path, db_url: str) -> None:
@@ -94,6 +98,26 @@ async def test_the_same_event_polled_twice_is_handled_once(tmp_path: Path, db_ur
                 break
             await asyncio.sleep(0.05)
         assert len(rows) == 3 and all(row.handled_at is not None for row in rows)
+
+
+async def test_an_event_taken_by_two_steps_at_once_is_answered_once(
+    tmp_path: Path, db_url: str
+) -> None:
+    """The closed inbox row is the event's once-only record: of two steps racing on one event
+    (a redelivery to a second instance, say), the one that finds it closed is a repeat."""
+    async with fake_zalo() as fake, running_zalo(fake, db_url, tmp_path / "data") as bot:
+        now = datetime.now(UTC)
+        event = Incoming(
+            "zalo", USER, USER, "An", now, text="/trogiup", command="trogiup", update_key="ev-1"
+        )
+        await inbox.remember(bot.sessions, "zalo", "ev-1", {"chat_id": USER}, now)
+        dispatcher = bot.channel.dispatcher
+        both = await asyncio.gather(*(dispatcher.handle(event, close_inbox=True) for _ in "ab"))
+        assert sorted(len(handled.rows) for handled in both) == [0, 1]
+        async with bot.sessions() as session:
+            assert await session.scalar(select(InboxEvent.handled_at)) is not None
+        assert await count_rows(bot.sessions, ProcessedUpdate) == 0
+        assert await count_rows(bot.sessions, OutboxMessage) == 1
 
 
 async def test_long_texts_are_split_and_files_go_out_as_signed_links(

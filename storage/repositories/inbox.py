@@ -3,7 +3,8 @@
 Two uses: an event of a platform without offsets (Zalo) is written here before it is handled,
 since once fetched the platform forgets it; and an event whose answer a flood limit holds is
 written here so that a restart still sends it. `handled_at` closes a row; closed rows stay as
-the record that makes a repeated event harmless.
+the record that makes a repeated event harmless: for an event written here first, the closed
+row is its once-only guard, closed by the step's own transaction (`close_open`).
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -97,6 +98,37 @@ async def close(session: AsyncSession, channel: str, keys: Iterable[str], now: d
         )
         .values(handled_at=now)
     )
+
+
+_EVENTS = cast(Table, InboxEvent.__table__)
+# (bindparam names differ from the columns': an UPDATE keeps those for its SET clause)
+_THE_EVENT = (
+    _EVENTS.c.channel == bindparam("of_channel"),
+    _EVENTS.c.event_key == bindparam("of_key"),
+)
+_CLOSE_OPEN = (
+    update(_EVENTS)
+    .where(*_THE_EVENT, _EVENTS.c.handled_at.is_(None))
+    .values(handled_at=bindparam("closed_at"))
+)
+_HANDLED_AT = select(_EVENTS.c.id, _EVENTS.c.handled_at).where(*_THE_EVENT)
+
+
+async def close_open(session: AsyncSession, channel: str, key: str, now: datetime) -> bool:
+    """Close `key`'s row if it is still open (not committed); False when it was closed already
+    (handled by someone else) or was never written."""
+    result = await session.execute(
+        _CLOSE_OPEN, {"of_channel": channel, "of_key": key, "closed_at": now}
+    )
+    return int(getattr(result, "rowcount", 0) or 0) == 1
+
+
+async def state(session: AsyncSession, channel: str, key: str) -> Seen | None:
+    """How `key`'s row stands: PENDING, HANDLED, or None when it was never written."""
+    row = (await session.execute(_HANDLED_AT, {"of_channel": channel, "of_key": key})).first()
+    if row is None:
+        return None
+    return Seen.PENDING if row.handled_at is None else Seen.HANDLED
 
 
 async def forget(sessions: Sessions, channel: str, key: str, now: datetime) -> None:
