@@ -115,10 +115,13 @@ class Dispatcher:
                     return Handled([], [])  # its replies are in the outbox already
                 ctx = await Ctx.load(session, self.config, event, now)
                 replies = _in_language(await _answer(ctx), ctx.lang)
+                # Rendered before the step's writes: on SQLite every moment between its first
+                # write and its commit is a moment no other chat's step may write.
+                drafts = reply_rows.drafts(event, replies, self.config.data_dir)
                 await ctx.save()
                 if key:
                     await _record(session, event.channel, key, now, close_inbox)
-                rows = await self._write_replies(session, event, replies, holder)
+                rows = await outbox.add_claimed(session, drafts, holder, self.clock())
                 await session.commit()
                 _after_commit(ctx)
                 return Handled(replies, rows)

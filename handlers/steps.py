@@ -107,7 +107,10 @@ def _checked(dialog: str, step: str, result: str) -> str:
 async def enter(ctx: Ctx, dialog: str, step: str, replace: bool = False) -> list[Reply]:
     """Move to `step` and ask its question, remembering the options offered."""
     ctx.set_step(dialog, step)
-    asked = await DIALOGS[dialog][step].ask(ctx)
+    # The step's change is written with the rest of the step, at its end: flushed before the
+    # question's reads, it would hold SQLite's one writer through them.
+    with ctx.session.no_autoflush:
+        asked = await DIALOGS[dialog][step].ask(ctx)
     if isinstance(asked, Finish):
         ctx.clear()
         return asked.replies
