@@ -4,13 +4,13 @@ Versions are numbered per task (a unique constraint), so two officers saving at 
 versions 2 and 3. The number is computed inside the INSERT itself: on SQLite, whose one writer
 holds the database while the statement runs, that is enough. On PostgreSQL two transactions could
 compute the same number, so a submission first takes its task's row (SELECT … FOR UPDATE; a
-report's UPDATE of the task takes that lock a moment later anyway): a second submission on the
-task waits for the first to commit, then counts. Without it, the later one failed on the constraint and
-counted again in a savepoint; 200 officers saving on one task at once (bench/dialog_bench.py)
-failed 4,558 times, and 189 steps started over: 84 steps/s instead of 142. The savepoint's
-retry stays for a writer that does not take the row first. SQLite gets no savepoint:
-the Python driver opens no transaction before SAVEPOINT, so its RELEASE would commit the whole
-unit of work early.
+report's UPDATE of the task takes that lock a moment later anyway): a second submission on
+the task waits for the first to commit, then counts. Without it, the later one failed on the
+constraint and counted again in a savepoint; 200 officers saving on one task at once
+(bench/dialog_bench.py) failed 4,558 times, and 189 steps started over: 84 steps/s instead
+of 142. The savepoint's retry stays for a writer that does not take the row first. SQLite
+gets no savepoint: the Python driver opens no transaction before SAVEPOINT, so its RELEASE
+would commit the whole unit of work early.
 """
 
 from __future__ import annotations
