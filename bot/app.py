@@ -22,7 +22,7 @@ class App:
 @asynccontextmanager
 async def open_app(settings: Settings, *, check: bool = True) -> AsyncIterator[App]:
     """Open the database (DatabaseUnavailable if it cannot be reached); close it after."""
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
     try:
         if check:
             await check_connection(engine)

@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from handlers.i18n import LANGUAGES, catalog, t
 from scheduler.calendar import DEFAULT_OFFICE_HOURS_TEXT, OfficeHours, parse_office_hours
 from scheduler.reminder_rules import parse_days
+from storage.db import POOL_SIZE
 
 CHANNELS = ("telegram", "zalo", "console")
 SOURCES = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
@@ -55,6 +56,7 @@ class Settings(BaseSettings):
     model_config = SOURCES
 
     database_url: str = "sqlite+aiosqlite:///data/tiendo.db"
+    database_pool_size: int = Field(default=POOL_SIZE, ge=1, le=1000)
     telegram_bot_token: str = ""
     telegram_api_base_url: str = "https://api.telegram.org"
     zalo_bot_token: str = ""

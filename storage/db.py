@@ -30,7 +30,8 @@ WRITE_WAIT_SECONDS = 30.0
 # that churn (for SQLite a new aiosqlite thread and connection, its pragmas run, every time) put
 # the slowest hundredth of steps in bench/dialog_bench.py over 150 ms in most runs; with 20 kept
 # open, none of ten runs was (see bench/README.md). Idle connections cost a thread each for
-# SQLite and a server connection each for PostgreSQL: 20 per instance, 30 at a burst.
+# SQLite and a server connection each for PostgreSQL: 20 per instance, 30 at a burst
+# (`tiendo run` takes the number from DATABASE_POOL_SIZE).
 POOL_SIZE = 20
 
 # SQLite's primary result codes for "another connection holds the lock" (extended codes such as

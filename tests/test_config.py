@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import open_app
 from bot.config import AdminId, load_settings
 
 # (variable, value, what the operator reads after "Lỗi cấu hình: VARIABLE: ")
@@ -20,6 +21,7 @@ BAD_VALUES = [
     ("DEFAULT_LANGUAGE", "fr", "“fr” không phải một trong các giá trị vi, en"),
     ("IMPORT_MAX_ROWS", "0", "cần một số từ 1 trở lên, không phải 0"),
     ("IMPORT_MAX_BYTES", "-5", "cần một số từ 1 trở lên, không phải -5"),
+    ("DATABASE_POOL_SIZE", "0", "cần một số từ 1 trở lên, không phải 0"),
 ]
 # What pydantic would have said, in English; none of it may reach the operator.
 PYDANTIC_WORDS = ("Input should", "Value error", "valid", "expected", "got", "Field")
@@ -81,3 +83,13 @@ def test_a_dot_env_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert settings.admins == (AdminId("telegram", "123"), AdminId("zalo", "abc"))
     assert settings.is_admin("zalo", "abc") and not settings.is_admin("telegram", "abc")
     assert settings.default_language == "en"
+
+
+async def test_the_connections_kept_open_are_a_setting(tmp_path: Path, sqlite_url: str) -> None:
+    """Several instances on one PostgreSQL server share its max_connections: each keeps
+    DATABASE_POOL_SIZE open (20 unless told)."""
+    default = load_settings(database_url=sqlite_url, data_dir=tmp_path)
+    small = load_settings(database_url=sqlite_url, data_dir=tmp_path, database_pool_size=4)
+    for settings, size in ((default, 20), (small, 4)):
+        async with open_app(settings) as app:
+            assert app.engine.pool.size() == size  # type: ignore[attr-defined]
