@@ -483,15 +483,27 @@ async def test_a_blocked_chat_is_failed_and_its_person_unreachable(
 # ---- leases, instances, shutdown --------------------------------------------------------
 
 
-async def test_an_expired_lease_returns_the_rows(db_url: str) -> None:
+START = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+LEASE = timedelta(seconds=30)
+
+
+@asynccontextmanager
+async def decided(db_url: str, count: int) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A database holding `count` notices decided at START, to chats 0, 1, …"""
     engine = create_engine(db_url)
     sessions = session_factory(engine)
-    start = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
-    lease = timedelta(seconds=30)
     try:
         async with session_scope(sessions) as session:
-            for n in range(3):
-                await decide(session, "telegram", n, f"tin {n}", f"k{n}", start)
+            for n in range(count):
+                await decide(session, "telegram", n, f"tin {n}", f"k{n}", START)
+        yield sessions
+    finally:
+        await engine.dispose()
+
+
+async def test_an_expired_lease_returns_the_rows(db_url: str) -> None:
+    start, lease = START, LEASE
+    async with decided(db_url, 3) as sessions:
 
         async def claim(instance: str, at: datetime) -> list[int]:
             async with session_scope(sessions) as session:
@@ -507,19 +519,11 @@ async def test_an_expired_lease_returns_the_rows(db_url: str) -> None:
             assert await outbox.mark_sent(session, taken[0], "alive", start)
             assert await outbox.release(session, "alive", taken[1:], start) == 2
         assert await claim("later", start + timedelta(seconds=32)) == taken[1:]
-    finally:
-        await engine.dispose()
 
 
 async def test_many_marks_are_one_write_and_skip_rows_taken_over(db_url: str) -> None:
-    engine = create_engine(db_url)
-    sessions = session_factory(engine)
-    start = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
-    lease = timedelta(seconds=30)
-    try:
-        async with session_scope(sessions) as session:
-            for n in range(4):
-                await decide(session, "telegram", n, f"tin {n}", f"k{n}", start)
+    start, lease = START, LEASE
+    async with decided(db_url, 4) as sessions:
         async with session_scope(sessions) as session:
             ids = [row.id for row in await outbox.claim(session, "crashed", start, lease, 10)]
         later = start + timedelta(seconds=31)
@@ -539,8 +543,6 @@ async def test_many_marks_are_one_write_and_skip_rows_taken_over(db_url: str) ->
             rows = (await session.scalars(select(OutboxMessage).order_by("id"))).all()
         assert [row.state for row in rows] == ["sent", "sent", "sent", "pending"]
         assert (rows[0].attempts, rows[0].platform_ids, rows[1].platform_ids) == (2, ["m-0"], None)
-    finally:
-        await engine.dispose()
 
 
 async def test_two_dispatchers_on_one_database_send_nothing_twice(
