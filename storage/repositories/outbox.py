@@ -256,17 +256,8 @@ async def mark_sent(
 ) -> bool:
     """The platform confirmed the message (its pieces got `platform_ids`); False when this
     instance no longer held it."""
-    done = await _change_held(
-        session,
-        instance,
-        [row_id],
-        state=SENT,
-        sent_at=now,
-        attempts=attempts,
-        lease_until=None,
-        platform_ids=list(platform_ids) or None,
-    )
-    return done == 1
+    mark = SentMark(row_id, attempts, platform_ids)
+    return not await mark_sent_many(session, instance, now, [mark])
 
 
 @dataclass(frozen=True)
